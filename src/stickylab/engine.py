@@ -1,0 +1,305 @@
+"""The simulator: a workload's requests go through a router to instances that keep state.
+
+The model, piece by piece:
+
+- **Instances** keep sessions in memory (session id -> last seen). A request that lands
+  where its session is not finds the user logged out: it counts as a session loss and
+  the user logs in again there, getting a new session. With ``session_store="external"``
+  sessions live in one shared store instead, so no instance can lose them, and every
+  request pays ``store_latency`` for the round trip.
+- Each instance has a **local cache** of ``cache_size`` users' data, least recently used
+  out first. A miss means the warm-up is repeated: the request waits ``miss_penalty``.
+- Each instance is a **single FIFO server** of ``capacity`` requests per second: a request
+  waits until the instance is free, so a hot instance shows up as latency.
+- The **application** sets its session cookie (``SESSION``) at login and clears it at
+  logout; once logged in, clients also send ``X-User-Id`` and ``Authorization: Bearer``
+  headers, as an application that cooperates with header routing would.
+- **Clients** keep a cookie jar (unless they drop cookies): cookies without ``Max-Age``
+  last for one visit (the browser closes), the others until they expire.
+- The engine never fixes a router's choice: a request sent to a dead or unknown
+  instance fails, and so does one the router could not place (:class:`NoHealthyInstance`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import OrderedDict
+
+import numpy as np
+
+from . import events as ev
+from .metrics import FAILED, HIT, LOST, NEEDED, Result
+from .model import Cookie, Headers, NoHealthyInstance, Pool, Request, Response
+from .routers import Router, make
+from .scenario import Scenario
+from .workload import LOGIN, LOGOUT, generate
+
+__all__ = ["APP_COOKIE", "RouterError", "simulate"]
+
+APP_COOKIE = "SESSION"
+_PATHS = {0: "/app", LOGIN: "/login", LOGOUT: "/logout"}
+_NO_INSTANCE = object()
+_PURGE_EVERY = 60.0
+
+
+class RouterError(RuntimeError):
+    """A router raised, or returned something that is not an instance id; names the router and request."""
+
+
+class _Instance:
+    """One instance's state: its sessions, its cache and when its server is next free."""
+
+    __slots__ = ("id", "index", "sessions", "cache", "busy_until")
+
+    def __init__(self, iid: str, index: int):
+        self.id, self.index = iid, index
+        self.sessions: dict[str, float] = {}
+        self.cache: OrderedDict[int, None] = OrderedDict()
+        self.busy_until = 0.0
+
+    def crash(self) -> None:
+        self.sessions.clear()
+        self.cache.clear()
+        self.busy_until = 0.0
+
+
+def _describe(router: Router) -> str:
+    label = router.label() if isinstance(router, Router) else type(router).__name__
+    return f"router {label!r}"
+
+
+def _route_error(router, request, exc) -> RouterError:
+    return RouterError(f"{_describe(router)} raised {type(exc).__name__}: {exc} "
+                       f"while routing {request!r}")
+
+
+def _check_router(router) -> Router:
+    if isinstance(router, str):
+        return make(router)
+    if isinstance(router, type) and issubclass(router, Router):
+        raise TypeError(f"pass a router object, not the class: {router.__name__}()")
+    if not isinstance(router, Router):
+        raise TypeError(f"router must be a stickylab Router or a router name, got {router!r}")
+    if type(router).route is Router.route:
+        raise TypeError(f"{_describe(router)} does not implement route(request, pool)")
+    try:
+        return copy.deepcopy(router)
+    except Exception:       # a router holding a lock or a socket runs as given
+        return router
+
+
+class _Run:
+    """The state of one simulation while it runs."""
+
+    def __init__(self, sc: Scenario, router: Router, plan):
+        self.sc, self.router, self.plan = sc, router, plan
+        self.instances = [_Instance(f"i{k}", k) for k in range(sc.instances)]
+        self.states = {inst.id: ev.HEALTHY for inst in self.instances}
+        self.now = 0.0
+        self.pool = Pool(healthy=[i.id for i in self.instances], load=self._in_flight)
+        self.live = {inst.id: inst for inst in self.instances}
+        self.store: dict[str, float] | None = {} if sc.session_store == "external" else None
+
+    def _in_flight(self, iid: str) -> int:
+        inst = self.live.get(iid)
+        if inst is None or inst.busy_until <= self.now:
+            return 0
+        return math.ceil((inst.busy_until - self.now) * self.sc.capacity - 1e-9)
+
+    def apply(self, event: ev.Event, touched: list[str], states: dict[str, str]) -> None:
+        """Carry out one event on the instances and the pool."""
+        for iid in touched:
+            index = int(iid[1:])
+            if index == len(self.instances):
+                self.instances.append(_Instance(iid, index))
+            if states[iid] in (ev.FAILED, ev.REMOVED):
+                self.instances[index].crash()
+        self.states = states
+        self.live = {i.id: i for i in self.instances if states[i.id] in (ev.HEALTHY, ev.DRAINING)}
+        self.pool.update(
+            healthy=[i for i, s in states.items() if s == ev.HEALTHY],
+            draining=[i for i, s in states.items() if s == ev.DRAINING],
+            members=[i for i, s in states.items() if s != ev.REMOVED])
+
+    def purge(self, now: float) -> None:
+        """Forget sessions idle longer than the session timeout (they were abandoned)."""
+        stores = [self.store] if self.store is not None else [i.sessions for i in self.instances]
+        limit = now - self.sc.session_timeout
+        for sessions in stores:
+            stale = [sid for sid, seen in sessions.items() if seen < limit]
+            for sid in stale:
+                del sessions[sid]
+
+
+def simulate(scenario: Scenario, router: Router | str, events=None) -> Result:
+    """Run ``scenario``'s workload through ``router``, applying ``events``; return the :class:`Result`.
+
+    ``router`` is a :class:`~stickylab.Router` (a fresh copy runs, available afterwards as
+    ``result.router``) or a router name for :func:`stickylab.routers.make`. Everything is
+    checked before the run starts.
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a stickylab.Scenario, got {scenario!r}")
+    router = _check_router(router)
+    plan = ev.plan(events, scenario.instances, scenario.duration)
+    workload = generate(scenario)
+    run = _Run(scenario, router, plan)
+    inst_col, latency, outcome = _loop(run, workload)
+    return Result(scenario=scenario, router=router, events=[p[0] for p in plan], workload=workload,
+                  instance_ids=[i.id for i in run.instances],
+                  instance=np.array(inst_col, dtype=np.int32),
+                  latency=np.array(latency, dtype=float), outcome=np.array(outcome, dtype=np.int8))
+
+
+def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpose: locals are fast
+    sc, router, pool = run.sc, run.router, run.pool
+    route = router.route
+    on_response = router.on_response if type(router).on_response is not Router.on_response else None
+    n_users = sc.users
+    keeps = wl.keeps_cookies.tolist()
+    addresses = wl.addresses
+    jars: list[dict] = [{}] * n_users          # copy-on-write: a jar is never changed in place
+    lasting: list[dict | None] = [None] * n_users   # name -> expiry, for cookies with Max-Age
+    next_expiry = [math.inf] * n_users
+    sids: list[str | None] = [None] * n_users
+    no_headers = Headers()
+    headers = [no_headers] * n_users
+    user_ids: list[str | None] = [None] * n_users
+    store = run.store
+    service = 1.0 / sc.capacity
+    miss_penalty, timeout = sc.miss_penalty, sc.session_timeout
+    extra = sc.store_latency if store is not None else 0.0
+    cache_size = sc.cache_size
+    plan = list(run.plan)
+    next_event = plan[0][0].at if plan else math.inf
+    next_purge = _PURGE_EVERY
+    counter = 0
+    inst_col, lat_col, out_col = [], [], []
+    add_inst, add_lat, add_out = inst_col.append, lat_col.append, out_col.append
+    nan = math.nan
+
+    def end_visit(u):
+        sids[u] = None
+        headers[u] = Headers({"x-user-id": user_ids[u]}) if user_ids[u] else no_headers
+        keep = lasting[u]
+        if jars[u]:
+            jars[u] = {k: v for k, v in jars[u].items() if keep and k in keep}
+
+    def expire_cookies(u, t):
+        keep = lasting[u]
+        gone = [k for k, when in keep.items() if when <= t]
+        jars[u] = {k: v for k, v in jars[u].items() if k not in gone}
+        for k in gone:
+            del keep[k]
+        next_expiry[u] = min(keep.values(), default=math.inf)
+
+    for t, u, kind, a in zip(wl.times.tolist(), wl.users.tolist(), wl.kinds.tolist(),
+                             wl.addr.tolist()):
+        while t >= next_event:
+            run.now = t
+            run.apply(*plan.pop(0))
+            next_event = plan[0][0].at if plan else math.inf
+        if t >= next_purge:
+            run.purge(t)
+            next_purge = t + _PURGE_EVERY
+        if t >= next_expiry[u]:
+            expire_cookies(u, t)
+        request = Request(addresses[a], headers[u], jars[u], _PATHS[kind], t)
+        run.now = t
+        try:
+            iid = route(request, pool)
+        except NoHealthyInstance:
+            iid = _NO_INSTANCE
+        except Exception as exc:
+            raise _route_error(router, request, exc) from exc
+        inst = run.live.get(iid) if type(iid) is str else None
+        if inst is None:
+            if iid is not _NO_INSTANCE and type(iid) is not str:
+                raise RouterError(f"{_describe(router)} returned {iid!r}, which is not an instance "
+                                  f"id (a string such as 'i0'), for {request!r}")
+            add_inst(-1)
+            add_lat(nan)
+            add_out(FAILED if kind == LOGIN else FAILED | NEEDED)
+            if kind == LOGOUT:
+                end_visit(u)
+            continue
+
+        # The application: find the user's session where the request landed.
+        sessions = inst.sessions if store is None else store
+        sid = sids[u]
+        flags = 0 if kind == LOGIN else NEEDED
+        new_sid = None
+        if kind != LOGIN and sid is not None and t - sessions.get(sid, -math.inf) <= timeout:
+            if kind == LOGOUT:
+                del sessions[sid]
+            else:
+                sessions[sid] = t
+        else:
+            if kind != LOGIN:
+                flags |= LOST
+            if kind != LOGOUT:
+                counter += 1
+                new_sid = f"s{counter:x}"
+                sessions[new_sid] = t
+
+        # The local cache and the queue.
+        cache = inst.cache
+        if u in cache:
+            cache.move_to_end(u)
+            flags |= HIT
+            wait = extra
+        else:
+            cache[u] = None
+            if len(cache) > cache_size:
+                cache.popitem(last=False)
+            wait = extra + miss_penalty
+        busy = inst.busy_until
+        done = (busy if busy > t else t) + service
+        inst.busy_until = done
+        add_inst(inst.index)
+        add_lat(done - t + wait)
+        add_out(flags)
+
+        # The response: the application's cookie, then whatever the router adds.
+        if new_sid is not None:
+            app_cookies = [Cookie(APP_COOKIE, new_sid)]
+        elif kind == LOGOUT:
+            app_cookies = [Cookie(APP_COOKIE, "", max_age=0)]
+        else:
+            app_cookies = None
+        if on_response is not None:
+            response = Response(cookies=app_cookies or ())
+            try:
+                on_response(request, iid, response)
+            except Exception as exc:
+                raise RouterError(f"{_describe(router)}.on_response raised {type(exc).__name__}: "
+                                  f"{exc} for {request!r}") from exc
+            app_cookies = response.cookies
+        if app_cookies and keeps[u]:
+            jar = dict(jars[u])
+            for c in app_cookies:
+                if c.max_age == 0:
+                    jar.pop(c.name, None)
+                else:
+                    jar[c.name] = c.value
+                    keep = lasting[u]
+                    if c.max_age is not None:
+                        if keep is None:
+                            keep = lasting[u] = {}
+                        keep[c.name] = t + c.max_age
+                        if keep[c.name] < next_expiry[u]:
+                            next_expiry[u] = keep[c.name]
+                    elif keep is not None:
+                        keep.pop(c.name, None)
+            jars[u] = jar
+        if new_sid is not None:
+            sids[u] = new_sid
+            if user_ids[u] is None:
+                user_ids[u] = f"u{u}"
+            headers[u] = Headers({"x-user-id": user_ids[u], "authorization": f"Bearer {new_sid}"})
+        if kind == LOGOUT:
+            end_visit(u)
+    while plan:     # events after the last request still change the pool (and its series)
+        run.apply(*plan.pop(0))
+    return inst_col, lat_col, out_col

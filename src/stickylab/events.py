@@ -1,0 +1,167 @@
+"""Things that happen to instances during a run: failures, recoveries, scaling, draining."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["Drain", "Event", "Fail", "Recover", "ScaleIn", "ScaleOut", "plan"]
+
+HEALTHY, DRAINING, FAILED, REMOVED = "healthy", "draining", "failed", "removed"
+
+
+def _check_at(event, at) -> None:
+    if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+        raise ValueError(f"{event}: 'at' must be a finite number of seconds, got at={at!r}")
+
+
+def _check_id(event, iid) -> None:
+    if not isinstance(iid, str):
+        raise TypeError(f"{event}: instance ids are strings like 'i1', got {iid!r}")
+
+
+class Event:
+    """Base class: something that happens to the pool at time ``at``."""
+
+    at: float
+
+    def apply(self, states: dict[str, str]) -> list[str]:
+        """Check the event against instance states (id -> state), update them, return ids touched."""
+        raise NotImplementedError
+
+    def _need(self, states, iid, allowed) -> None:
+        state = states.get(iid)
+        if state is None:
+            known = ", ".join(states) or "none"
+            raise ValueError(f"{self!r}: there is no instance {iid!r} at t={self.at:g} "
+                             f"(instances then: {known})")
+        if state not in allowed:
+            raise ValueError(f"{self!r}: instance {iid!r} is {state} at t={self.at:g}; "
+                             f"{type(self).__name__} needs it {' or '.join(allowed)}")
+
+
+@dataclass(frozen=True)
+class Fail(Event):
+    """Instance ``id`` crashes at ``at``: its in-memory sessions and cache are gone."""
+
+    id: str
+    at: float
+
+    def __post_init__(self):
+        _check_id(self, self.id)
+        _check_at(self, self.at)
+
+    def apply(self, states):
+        """Mark the instance failed."""
+        self._need(states, self.id, (HEALTHY, DRAINING))
+        states[self.id] = FAILED
+        return [self.id]
+
+
+@dataclass(frozen=True)
+class Recover(Event):
+    """Failed (or draining) instance ``id`` is healthy again at ``at``, with empty memory."""
+
+    id: str
+    at: float
+
+    def __post_init__(self):
+        _check_id(self, self.id)
+        _check_at(self, self.at)
+
+    def apply(self, states):
+        """Mark the instance healthy."""
+        self._need(states, self.id, (FAILED, DRAINING))
+        states[self.id] = HEALTHY
+        return [self.id]
+
+
+@dataclass(frozen=True)
+class ScaleOut(Event):
+    """``count`` new, empty instances join the pool at ``at`` (ids continue the sequence)."""
+
+    at: float
+    count: int = 1
+
+    def __post_init__(self):
+        _check_at(self, self.at)
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
+            raise ValueError(f"{self!r}: count must be a positive integer, got count={self.count!r}")
+
+    def apply(self, states):
+        """Add the new instances."""
+        start = len(states)
+        new = [f"i{start + k}" for k in range(self.count)]
+        for iid in new:
+            states[iid] = HEALTHY
+        return new
+
+
+@dataclass(frozen=True)
+class ScaleIn(Event):
+    """Instance ``id`` is terminated at ``at`` and leaves the pool for good (sessions lost)."""
+
+    id: str
+    at: float
+
+    def __post_init__(self):
+        _check_id(self, self.id)
+        _check_at(self, self.at)
+
+    def apply(self, states):
+        """Remove the instance."""
+        self._need(states, self.id, (HEALTHY, DRAINING, FAILED))
+        states[self.id] = REMOVED
+        return [self.id]
+
+
+@dataclass(frozen=True)
+class Drain(Event):
+    """From ``at``, instance ``id`` takes no new sessions; its sticky users stay until they end.
+
+    HAProxy ``set server ... state drain`` (weight 0), an ALB target deregistering.
+    """
+
+    id: str
+    at: float
+
+    def __post_init__(self):
+        _check_id(self, self.id)
+        _check_at(self, self.at)
+
+    def apply(self, states):
+        """Mark the instance draining."""
+        self._need(states, self.id, (HEALTHY,))
+        states[self.id] = DRAINING
+        return [self.id]
+
+
+def plan(events, instances: int, duration: float) -> list[tuple[Event, list[str], dict[str, str]]]:
+    """Check a run's events before it starts; return (event, ids touched, states after) per event.
+
+    Events must be :class:`Event` objects in time order, inside ``[0, duration]``, naming
+    instances that exist and are in a state the event applies to.
+    """
+    if events is None:
+        return []
+    if isinstance(events, Event):
+        events = [events]
+    try:
+        events = list(events)
+    except TypeError:
+        raise TypeError(f"events must be a list of events, got {events!r}") from None
+    states = {f"i{k}": HEALTHY for k in range(instances)}
+    out, last = [], 0.0
+    for event in events:
+        if not isinstance(event, Event):
+            raise TypeError(f"not an event: {event!r} (use sl.Fail, sl.Recover, sl.ScaleOut, "
+                            "sl.ScaleIn or sl.Drain)")
+        if not 0 <= event.at <= duration:
+            raise ValueError(f"{event!r} is outside the run: 'at' must be in [0, {duration:g}]")
+        if event.at < last:
+            raise ValueError(f"{event!r} is out of order: it comes after an event at t={last:g}; "
+                             "list events in time order")
+        last = event.at
+        touched = event.apply(states)
+        out.append((event, touched, dict(states)))
+    return out

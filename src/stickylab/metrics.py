@@ -1,0 +1,186 @@
+"""What a run measured: the trace of every request and the metrics computed from it.
+
+Each request of the trace has the instance that served it (-1 if it failed), its
+latency and a few outcome flags. Every metric below is a plain function of that trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["FAILED", "HIT", "LOST", "NEEDED", "Result"]
+
+#: Outcome flags of one request.
+HIT = 1      #: the user's data was in the serving instance's cache
+NEEDED = 2   #: the request needed a session (every request of a visit but its login)
+LOST = 4     #: it needed one and found none where it landed: the user was logged out
+FAILED = 8   #: sent to a dead or unknown instance, or no instance could take it
+
+
+@dataclass(eq=False)
+class Result:
+    """The outcome of :func:`stickylab.simulate`: a per-request trace and the metrics on it.
+
+    Attributes:
+        scenario: the scenario that ran.
+        router: the router object after the run (its tables are there to inspect).
+        events: the events applied.
+        workload: the requests that were sent (with each request's true user).
+        instance_ids: every instance that existed, in creation order.
+        instance: per request, the index into ``instance_ids`` of the instance that served it, or -1.
+        latency: per request, seconds from arrival to response (NaN for failed requests).
+        outcome: per request, a combination of the flags HIT, NEEDED, LOST, FAILED.
+    """
+
+    scenario: object
+    router: object
+    events: list
+    workload: object
+    instance_ids: list[str]
+    instance: np.ndarray
+    latency: np.ndarray
+    outcome: np.ndarray
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    # -- the trace ------------------------------------------------------------------------
+    @property
+    def times(self) -> np.ndarray:
+        """Per request, its time in seconds."""
+        return self.workload.times
+
+    @property
+    def served(self) -> np.ndarray:
+        """Per request, True if an instance served it."""
+        return self.instance >= 0
+
+    def _flag(self, flag: int) -> np.ndarray:
+        return (self.outcome & flag) != 0
+
+    def per_instance_requests(self) -> dict[str, int]:
+        """Requests each instance served, by instance id (instances that never served one show 0)."""
+        counts = self._counts()
+        return dict(zip(self.instance_ids, counts.tolist()))
+
+    def _counts(self) -> np.ndarray:
+        if "counts" not in self._cache:
+            self._cache["counts"] = np.bincount(self.instance[self.served],
+                                                minlength=len(self.instance_ids))
+        return self._cache["counts"]
+
+    # -- the metrics ------------------------------------------------------------------------
+    def session_loss_rate(self) -> float:
+        """Requests that needed a session and found none where they landed, over served requests that needed one.
+
+        A loss is a user logged out: the request arrived carrying a session the instance
+        it reached does not hold (another instance has it, or the holder crashed).
+        Failed requests are counted in ``failed_requests`` instead, not here.
+        """
+        needed = self._flag(NEEDED) & self.served
+        total = int(needed.sum())
+        return float((self._flag(LOST) & needed).sum()) / total if total else 0.0
+
+    def cache_hit_rate(self) -> float:
+        """Served requests whose user's data was already in the serving instance's cache, over served requests."""
+        served = int(self.served.sum())
+        return float((self._flag(HIT) & self.served).sum()) / served if served else 0.0
+
+    def failed_requests(self) -> int:
+        """Requests sent to a dead or unknown instance, or that no instance could take."""
+        return int(self._flag(FAILED).sum())
+
+    def max_mean_load(self) -> float:
+        """The busiest instance's request count over the mean count, over every instance that existed (1 = even)."""
+        counts = self._counts()
+        mean = counts.mean()
+        return float(counts.max() / mean) if mean else 0.0
+
+    def load_cov(self) -> float:
+        """Coefficient of variation of per-instance request counts: population std / mean (0 = even)."""
+        counts = self._counts()
+        mean = counts.mean()
+        return float(counts.std() / mean) if mean else 0.0
+
+    def affinity_per_user(self) -> np.ndarray:
+        """For each user with a served request, the share of their served requests their most used instance served."""
+        served = self.served
+        users = self.workload.users[served]
+        n = len(self.instance_ids)
+        grid = np.bincount(users * n + self.instance[served],
+                           minlength=self.scenario.users * n).reshape(self.scenario.users, n)
+        totals = grid.sum(axis=1)
+        active = totals > 0
+        return grid.max(axis=1)[active] / totals[active]
+
+    def affinity(self) -> float:
+        """Mean over users (each user counts once) of :meth:`affinity_per_user`; 1 = perfectly sticky."""
+        shares = self.affinity_per_user()
+        return float(shares.mean()) if len(shares) else 0.0
+
+    def p99_latency(self) -> float:
+        """99th percentile of served requests' latency, in seconds (NaN if nothing was served)."""
+        lat = self.latency[self.served]
+        return float(np.percentile(lat, 99)) if len(lat) else float("nan")
+
+    def summary(self) -> dict:
+        """The headline metrics in one dict (see each method for its definition)."""
+        return {
+            "requests": int(len(self.outcome)),
+            "session_loss_rate": self.session_loss_rate(),
+            "cache_hit_rate": self.cache_hit_rate(),
+            "failed_requests": self.failed_requests(),
+            "max_mean_load": self.max_mean_load(),
+            "load_cov": self.load_cov(),
+            "affinity": self.affinity(),
+            "p99_latency": self.p99_latency(),
+        }
+
+    # -- series for plots -----------------------------------------------------------------------
+    def timeline(self, bucket: float | None = None) -> dict[str, np.ndarray]:
+        """Per-time-bucket series: requests, lost, failed, cache hit rate, p99 latency, per-instance load.
+
+        ``bucket`` defaults to 1/60 of the run. ``load`` is an (instances x buckets) array of
+        requests served; ``start`` the buckets' start times.
+        """
+        duration = self.scenario.duration
+        bucket = duration / 60 if bucket is None else bucket
+        if not bucket > 0:
+            raise ValueError(f"bucket must be > 0 seconds, got bucket={bucket!r}")
+        n = int(np.ceil(duration / bucket))
+        b = np.minimum((self.times // bucket).astype(np.int64), n - 1)
+        served = self.served
+
+        def count(mask):
+            return np.bincount(b[mask], minlength=n)
+
+        requests = np.bincount(b, minlength=n)
+        served_n = count(served)
+        needed = count(self._flag(NEEDED) & served)
+        lost = count(self._flag(LOST) & served)
+        p99 = np.full(n, np.nan)
+        lat, bs = self.latency[served], b[served]
+        order = np.argsort(bs, kind="stable")
+        for k, chunk in enumerate(np.split(lat[order], np.cumsum(served_n)[:-1])):
+            if len(chunk):
+                p99[k] = np.percentile(chunk, 99)
+        k = len(self.instance_ids)
+        load = np.bincount(self.instance[served] * n + b[served], minlength=k * n).reshape(k, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {
+                "start": np.arange(n) * bucket,
+                "requests": requests,
+                "lost": lost,
+                "loss_rate": np.where(needed > 0, lost / np.maximum(needed, 1), 0.0),
+                "failed": count(self._flag(FAILED)),
+                "hit_rate": np.where(served_n > 0, count(self._flag(HIT) & served) / np.maximum(served_n, 1), np.nan),
+                "p99_latency": p99,
+                "load": load,
+            }
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        label = self.router.label() if hasattr(self.router, "label") else type(self.router).__name__
+        return (f"<Result {label}: {s['requests']} requests, session loss {s['session_loss_rate']:.1%}, "
+                f"cache hits {s['cache_hit_rate']:.1%}, failed {s['failed_requests']}, "
+                f"max/mean load {s['max_mean_load']:.2f}, p99 {s['p99_latency'] * 1000:.0f} ms>")

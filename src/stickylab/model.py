@@ -1,0 +1,191 @@
+"""What a load balancer sees and touches: requests, responses and the pool of instances.
+
+A router gets a :class:`Request` and the :class:`Pool`, answers an instance id, and may
+then look at the :class:`Response` (to set a cookie, say). Nothing here knows who the
+user "really" is: that ground truth lives in the workload and the metrics only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+__all__ = ["Cookie", "Headers", "NoHealthyInstance", "Pool", "Request", "Response"]
+
+
+class NoHealthyInstance(LookupError):
+    """Raised by a router when the pool has no instance it may send a request to.
+
+    The simulator counts such a request as failed (a real balancer answers 503) instead
+    of treating it as a broken router.
+    """
+
+
+class Headers(dict):
+    """HTTP headers: a dict whose keys are stored lower-case and looked up case-insensitively."""
+
+    __slots__ = ()
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()):
+        pairs = items.items() if isinstance(items, Mapping) else items
+        super().__init__((str(k).lower(), v) for k, v in pairs)
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+    def get(self, name: str, default=None):
+        """The header's value, or ``default`` when the request does not carry it."""
+        return super().get(name.lower(), default)
+
+    def __setitem__(self, name, value):
+        raise TypeError("request headers are read-only")
+
+
+class Request:
+    """One HTTP request as a load balancer sees it.
+
+    Attributes:
+        client_ip: the source address of the connection (a NAT's address for users behind one).
+        headers: :class:`Headers`, case-insensitive.
+        cookies: name -> value, as the client sent them. Treat as read-only.
+        path: the request path, e.g. ``"/login"``.
+        time: seconds since the start of the run (wall-clock seconds in the live lab).
+    """
+
+    __slots__ = ("client_ip", "headers", "cookies", "path", "time")
+
+    def __init__(self, client_ip: str, headers: Headers | Mapping[str, str] | None = None,
+                 cookies: Mapping[str, str] | None = None, path: str = "/", time: float = 0.0):
+        self.client_ip = client_ip
+        self.headers = headers if type(headers) is Headers else Headers(headers or {})
+        self.cookies = {} if cookies is None else cookies
+        self.path = path
+        self.time = time
+
+    def __repr__(self) -> str:
+        return (f"Request(client_ip={self.client_ip!r}, path={self.path!r}, time={self.time:.3f}, "
+                f"cookies={dict(self.cookies)!r}, headers={dict(self.headers)!r})")
+
+
+@dataclass(frozen=True, slots=True)
+class Cookie:
+    """A ``Set-Cookie`` instruction. ``max_age=None`` is a session cookie (gone when the browser closes)."""
+
+    name: str
+    value: str
+    max_age: float | None = None
+    http_only: bool = True
+    secure: bool = False
+    same_site: str = "Lax"
+
+    def header(self) -> str:
+        """The ``Set-Cookie`` header value, as a real server would send it."""
+        parts = [f"{self.name}={self.value}", "Path=/"]
+        if self.max_age is not None:
+            parts.append(f"Max-Age={int(self.max_age)}")
+        if self.http_only:
+            parts.append("HttpOnly")
+        if self.secure:
+            parts.append("Secure")
+        if self.same_site:
+            parts.append(f"SameSite={self.same_site}")
+        return "; ".join(parts)
+
+
+class Response:
+    """The response on its way back through the balancer.
+
+    ``cookies`` holds every cookie set so far, by the application (its session cookie at
+    login) and by the balancer (an affinity cookie), in order; ``headers`` the rest.
+    """
+
+    __slots__ = ("status", "headers", "cookies")
+
+    def __init__(self, status: int = 200, headers: Mapping[str, str] | None = None,
+                 cookies: Iterable[Cookie] = ()):
+        self.status = status
+        self.headers = dict(headers or {})
+        self.cookies = list(cookies)
+
+    def set_cookie(self, name: str, value: str, max_age: float | None = None, http_only: bool = True,
+                   secure: bool = False, same_site: str = "Lax") -> None:
+        """Ask the client to store a cookie (``max_age=0`` deletes it)."""
+        if not isinstance(name, str) or not name or any(c in name for c in " =;,\t\r\n"):
+            raise ValueError(f"invalid cookie name {name!r}")
+        if not isinstance(value, str) or any(c in value for c in " ;,\t\r\n"):
+            raise ValueError(f"invalid cookie value {value!r} for cookie {name!r}")
+        if max_age is not None and max_age < 0:
+            raise ValueError(f"max_age must be >= 0, got {max_age!r}")
+        self.cookies.append(Cookie(name, value, max_age, http_only, secure, same_site))
+
+    def cookie(self, name: str) -> Cookie | None:
+        """The last cookie named ``name`` set on this response, or None."""
+        for c in reversed(self.cookies):
+            if c.name == name:
+                return c
+        return None
+
+    def __repr__(self) -> str:
+        return f"Response(status={self.status}, cookies={[c.header() for c in self.cookies]!r})"
+
+
+class Pool:
+    """The instances behind the balancer, as a router may see them.
+
+    Attributes:
+        ids: every live instance (healthy or draining), in creation order.
+        healthy: the instances that take new sessions, in creation order.
+        draining: the instances that keep their sticky users but take no new ones.
+        members: every configured instance, failed ones included (what nginx's
+            ``ip_hash`` walks when it rehashes past a dead peer), in creation order.
+        version: grows by one each time the pool changes, so a router can cache what
+            it derives from the pool.
+    """
+
+    __slots__ = ("ids", "healthy", "draining", "members", "version", "_up", "_load")
+
+    def __init__(self, healthy: Iterable[str] = (), draining: Iterable[str] = (),
+                 members: Iterable[str] | None = None,
+                 load: Callable[[str], float] | Mapping[str, float] | None = None):
+        self._load = load
+        self.version = 0
+        self.update(healthy, draining, members)
+
+    def update(self, healthy: Iterable[str], draining: Iterable[str] = (),
+               members: Iterable[str] | None = None) -> None:
+        """Replace the pool's membership (the simulator and the live lab call this on events)."""
+        healthy, draining = tuple(healthy), tuple(draining)
+        for iid in healthy + draining:
+            if not isinstance(iid, str):
+                raise TypeError(f"instance ids are strings, got {iid!r}")
+        both = set(healthy) & set(draining)
+        if both:
+            raise ValueError(f"instance(s) {sorted(both)} cannot be both healthy and draining")
+        members = tuple(members) if members is not None else healthy + draining
+        order = {iid: n for n, iid in enumerate(members)}
+        missing = [i for i in healthy + draining if i not in order]
+        if missing:
+            raise ValueError(f"live instance(s) {missing} are not members of the pool")
+        self.healthy, self.draining, self.members = healthy, draining, members
+        self.ids = tuple(sorted(healthy + draining, key=order.__getitem__))
+        self._up = frozenset(self.ids)
+        self.version += 1
+
+    def is_up(self, iid: str) -> bool:
+        """True if ``iid`` is live (healthy or draining): it can still serve its sticky users."""
+        return iid in self._up
+
+    def load(self, iid: str) -> float:
+        """Requests in flight at the instance now (0 for an instance the pool does not know)."""
+        load = self._load
+        if load is None:
+            return 0
+        if callable(load):
+            return load(iid)
+        return load.get(iid, 0)
+
+    def __repr__(self) -> str:
+        return f"Pool(healthy={list(self.healthy)}, draining={list(self.draining)})"

@@ -1,0 +1,195 @@
+"""Cookie affinity: the balancer's own cookie, or the application's session cookie learned."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from ..model import Pool, Request, Response
+from .base import Router
+from .stateless import RoundRobin
+from .table import AffinityTable
+
+__all__ = ["AppCookieLearn", "CookieInsert"]
+
+
+def _check_seconds(name: str, value, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {name}={value!r}")
+
+
+def _check_router(name: str, value) -> None:
+    if not isinstance(value, Router):
+        raise TypeError(f"{name} must be a Router, got {name}={value!r}")
+
+
+class CookieInsert(Router):
+    """The balancer inserts its own affinity cookie (HAProxy ``cookie NAME insert``, AWS ALB ``AWSALB``).
+
+    - The cookie is set only when the client has no valid one; a valid cookie naming a
+      live instance (healthy or draining) is honoured, so draining keeps its users.
+    - The value is opaque and signed: an HMAC of the instance id under a secret key,
+      never the instance's address (Envoy's stateful-session cookie is the address in
+      base64, and an early Traefik put the backend URL in clear).
+    - A tampered or unknown cookie, or one naming a dead instance, is re-picked by
+      ``balance`` and rewritten (redispatch). ``persist=True`` copies HAProxy's
+      ``option persist``: the request goes to the dead instance anyway, and fails.
+    - ``max_idle`` is a sliding expiry (HAProxy ``maxidle``; ALB's duration, refreshed
+      on every response); ``max_life`` an absolute one counted from the first visit
+      (HAProxy ``maxlife``). Both are carried, signed, in the cookie itself: the
+      balancer keeps no table. ``max_age`` is the browser-side lifetime; ``None`` makes a
+      session cookie, gone when the browser closes.
+    """
+
+    def __init__(self, name: str = "SERVERID", *, balance: Router | None = None,
+                 max_idle: float | None = None, max_life: float | None = None,
+                 max_age: float | None = None, persist: bool = False, secret: bytes | None = None,
+                 http_only: bool = True, secure: bool = False, same_site: str = "Lax"):
+        if not isinstance(name, str) or not name or any(c in name for c in " =;,\t\r\n"):
+            raise ValueError(f"invalid cookie name {name!r}")
+        _check_seconds("max_idle", max_idle)
+        _check_seconds("max_life", max_life)
+        _check_seconds("max_age", max_age)
+        balance = RoundRobin() if balance is None else balance
+        _check_router("balance", balance)
+        if secret is not None and not isinstance(secret, bytes | bytearray) or secret == b"":
+            raise TypeError(f"secret must be non-empty bytes, got secret={secret!r}")
+        self.cookie = name
+        self.balance = balance
+        self.max_idle, self.max_life, self.max_age = max_idle, max_life, max_age
+        self.persist = bool(persist)
+        self.http_only, self.secure, self.same_site = http_only, secure, same_site
+        self._key = bytes(secret) if secret is not None else secrets.token_bytes(32)
+        self._dated = max_idle is not None or max_life is not None
+        self._tags: dict[str, str] = {}      # instance id -> tag
+        self._by_tag: dict[str, str] = {}    # tag -> instance id
+        self._version = -1
+
+    @classmethod
+    def alb(cls, duration: float = 86400.0, **kwargs) -> CookieInsert:
+        """AWS ALB duration-based stickiness: cookie ``AWSALB``, expiry sliding on every request."""
+        if not 1 <= duration <= 7 * 86400:
+            raise ValueError(f"ALB stickiness duration must be 1 s to 7 days, got duration={duration!r}")
+        return cls("AWSALB", max_idle=duration, max_age=duration, **kwargs)
+
+    # -- the cookie value ---------------------------------------------------------------
+    def _mac(self, text: str, length: int) -> str:
+        return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()[:length]
+
+    def _learn_pool(self, pool: Pool) -> None:
+        for iid in pool.members:
+            if iid not in self._tags:
+                tag = self._mac("instance:" + iid, 16)
+                self._tags[iid] = tag
+                self._by_tag[tag] = iid
+        self._version = pool.version
+
+    def encode(self, instance: str, first: float = 0.0, last: float = 0.0) -> str:
+        """The cookie value for ``instance`` (with its first/last-seen dates when expiry is on)."""
+        tag = self._tags.get(instance)
+        if tag is None:
+            tag = self._tags[instance] = self._mac("instance:" + instance, 16)
+            self._by_tag[tag] = instance
+        if not self._dated:
+            return tag
+        body = f"{tag}.{int(first):x}.{int(last):x}"
+        return f"{body}.{self._mac(body, 16)}"
+
+    def decode(self, value: str, now: float) -> tuple[str, float] | None:
+        """(instance, first-seen) if ``value`` is a genuine, unexpired cookie of this router, else None."""
+        if not self._dated:
+            iid = self._by_tag.get(value)
+            return None if iid is None else (iid, 0.0)
+        parts = value.split(".") if isinstance(value, str) else ()
+        if len(parts) != 4:
+            return None
+        tag, first, last, sig = parts
+        body = f"{tag}.{first}.{last}"
+        if not hmac.compare_digest(sig, self._mac(body, 16)):
+            return None
+        iid = self._by_tag.get(tag)
+        try:
+            first_t, last_t = int(first, 16), int(last, 16)
+        except ValueError:
+            return None
+        if iid is None:
+            return None
+        if self.max_idle is not None and now - last_t > self.max_idle:
+            return None
+        if self.max_life is not None and now - first_t > self.max_life:
+            return None
+        return iid, float(first_t)
+
+    # -- the Router interface ---------------------------------------------------------------
+    def route(self, request: Request, pool: Pool) -> str:
+        """The instance the client's valid cookie names, else a fresh pick (redispatch)."""
+        if pool.version != self._version:
+            self._learn_pool(pool)
+        value = request.cookies.get(self.cookie)
+        if value is not None:
+            found = self.decode(value, request.time)
+            if found is not None:
+                iid = found[0]
+                if self.persist or pool.is_up(iid):
+                    return iid
+        return self.balance.route(request, pool)
+
+    def on_response(self, request: Request, instance: str, response: Response) -> None:
+        """Set (or refresh) the cookie unless the client already holds a valid one for ``instance``."""
+        self.balance.on_response(request, instance, response)
+        now = request.time
+        value = request.cookies.get(self.cookie)
+        found = self.decode(value, now) if value is not None else None
+        if found is not None and found[0] == instance:
+            if self.max_idle is None:
+                return
+            first = found[1]
+        else:
+            first = now
+        response.set_cookie(self.cookie, self.encode(instance, first, now), max_age=self.max_age,
+                            http_only=self.http_only, secure=self.secure, same_site=self.same_site)
+
+
+class AppCookieLearn(Router):
+    """Learn the application's own session cookie (nginx ``sticky learn``).
+
+    When an instance's response sets the application's session cookie, the balancer
+    stores value -> instance; later requests carrying that cookie go back there. Entries
+    expire after ``timeout`` idle seconds (nginx's default is 10 minutes) and the oldest
+    go first when ``size`` is reached. Clients without the cookie, or with one the table
+    has forgotten, are picked by ``balance``; a learned instance that is dead is re-picked.
+    """
+
+    def __init__(self, cookie: str = "SESSION", *, timeout: float = 600.0, size: int = 100_000,
+                 balance: Router | None = None):
+        if not isinstance(cookie, str) or not cookie:
+            raise ValueError(f"invalid cookie name {cookie!r}")
+        _check_seconds("timeout", timeout, allow_none=False)
+        balance = RoundRobin() if balance is None else balance
+        _check_router("balance", balance)
+        self.cookie = cookie
+        self.timeout = timeout
+        self.balance = balance
+        self.table = AffinityTable(size, timeout)
+
+    def route(self, request: Request, pool: Pool) -> str:
+        """The instance that issued the client's session cookie, if remembered and up."""
+        value = request.cookies.get(self.cookie)
+        if value is not None:
+            iid = self.table.lookup(value, request.time)
+            if iid is not None and pool.is_up(iid):
+                return iid
+        return self.balance.route(request, pool)
+
+    def on_response(self, request: Request, instance: str, response: Response) -> None:
+        """Remember which instance set the application's session cookie."""
+        self.balance.on_response(request, instance, response)
+        for c in response.cookies:
+            if c.name == self.cookie:
+                if c.max_age == 0:
+                    self.table.forget(c.value)
+                else:
+                    self.table.store(c.value, instance, request.time)

@@ -1,0 +1,48 @@
+"""Affinity by a request header the application sends (a user id, a token)."""
+
+from __future__ import annotations
+
+from ..hashing import stable_hash
+from ..model import Pool, Request
+from .base import Router, pick_healthy
+from .stateless import Random
+
+__all__ = ["HeaderHash"]
+
+
+class HeaderHash(Router):
+    """Hash a header's value to pick the instance (Envoy's ``hash_policy`` on a header).
+
+    It needs the application's cooperation: clients must send the header (here, after
+    login, ``X-User-Id`` and a bearer token). A request without it goes to ``fallback``;
+    Envoy, when no hash policy yields a value, picks at random, which is the default.
+    The hash is taken modulo the healthy instances, so changing their number moves most keys.
+    """
+
+    def __init__(self, header: str = "X-User-Id", fallback: Router | None = None):
+        if not isinstance(header, str) or not header.strip():
+            raise ValueError(f"header must be a non-empty header name, got header={header!r}")
+        fallback = Random() if fallback is None else fallback
+        if not isinstance(fallback, Router):
+            raise TypeError(f"fallback must be a Router, got fallback={fallback!r}")
+        self.header = header
+        self.fallback = fallback
+        self._memo: dict[str, int] = {}
+
+    def route(self, request: Request, pool: Pool) -> str:
+        """The instance the header hashes to, or the fallback's pick when it is missing."""
+        value = request.headers.get(self.header)
+        if not value:
+            return self.fallback.route(request, pool)
+        healthy = pick_healthy(pool)
+        h = self._memo.get(value)
+        if h is None:
+            if len(self._memo) > 1_000_000:
+                self._memo.clear()
+            h = self._memo[value] = stable_hash(value)
+        return healthy[h % len(healthy)]
+
+    def on_response(self, request, instance, response) -> None:
+        """Let the fallback see responses to the requests it routed."""
+        if not request.headers.get(self.header):
+            self.fallback.on_response(request, instance, response)

@@ -1,0 +1,87 @@
+"""Affinity by source address: no cookies, no table, and blind to NAT."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ..hashing import stable_hash
+from ..model import NoHealthyInstance, Pool, Request
+from .base import Router, pick_healthy
+from .stateless import RoundRobin
+
+__all__ = ["SourceIPHash", "nginx_ip_hash"]
+
+
+def _prefix24(client_ip: str) -> bytes:
+    try:
+        return ipaddress.IPv4Address(client_ip).packed[:3]
+    except ValueError:
+        raise ValueError(f"ip_hash needs an IPv4 address, got client_ip={client_ip!r}") from None
+
+
+def nginx_ip_hash(client_ip: str, servers: int, tries: int = 0) -> tuple[int, int]:
+    """nginx ``ip_hash`` arithmetic: the server index for an IPv4 address, and the hash state.
+
+    Only the first three octets count, so a whole /24 shares one server. The hash starts
+    at 89 and takes ``h = (h * 113 + octet) % 6271`` per octet; the server is
+    ``h % servers``. Each retry past a dead server (``tries`` > 0) feeds the three octets
+    in again, continuing from the previous hash, as nginx does.
+    """
+    octets = _prefix24(client_ip)
+    h = 89
+    for _ in range(tries + 1):
+        for octet in octets:
+            h = (h * 113 + octet) % 6271
+    return h % servers, h
+
+
+class SourceIPHash(Router):
+    """Pick the instance from a hash of the client's address.
+
+    ``prefix24=False`` hashes the whole address over the healthy instances, as HAProxy's
+    ``balance source`` does with its default map-based hash: when the instance count
+    changes, most clients move.
+
+    ``prefix24=True`` copies nginx's ``ip_hash`` exactly: only the /24 counts, the hash is
+    taken over every configured server (``pool.members``), and a client whose server is
+    down or draining is rehashed, up to 20 tries, then sent round robin.
+    """
+
+    MAX_TRIES = 20
+
+    def __init__(self, prefix24: bool = False):
+        self.prefix24 = bool(prefix24)
+        self._memo: dict[str, int] = {}
+        self._octets: dict[str, bytes] = {}
+        self._fallback = RoundRobin()
+
+    def route(self, request: Request, pool: Pool) -> str:
+        """The instance the client's address hashes to."""
+        if self.prefix24:
+            return self._nginx(request, pool)
+        healthy = pick_healthy(pool)
+        ip = request.client_ip
+        h = self._memo.get(ip)
+        if h is None:
+            h = self._memo[ip] = stable_hash(ip)
+        return healthy[h % len(healthy)]
+
+    def _nginx(self, request: Request, pool: Pool) -> str:
+        members = pool.members
+        if not pool.healthy:
+            raise NoHealthyInstance("no healthy instance in the pool")
+        if len(members) < 2:
+            return self._fallback.route(request, pool)
+        ip = request.client_ip
+        octets = self._octets.get(ip)
+        if octets is None:
+            octets = self._octets[ip] = _prefix24(ip)
+        h = 89
+        healthy = set(pool.healthy)
+        for _ in range(self.MAX_TRIES + 1):
+            for octet in octets:
+                h = (h * 113 + octet) % 6271
+            server = members[h % len(members)]
+            if server in healthy:
+                return server
+        return self._fallback.route(request, pool)

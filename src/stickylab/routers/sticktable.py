@@ -1,0 +1,60 @@
+"""HAProxy-style stick tables: the balancer remembers key -> instance itself."""
+
+from __future__ import annotations
+
+from ..model import Pool, Request
+from .base import Router
+from .stateless import RoundRobin
+from .table import AffinityTable
+
+__all__ = ["StickTable"]
+
+
+def _key_getter(key: str):
+    """Turn a key spec into a function of the request: ``src``, ``cookie:NAME`` or ``header:NAME``."""
+    if key == "src":
+        return lambda request: request.client_ip
+    kind, _, name = key.partition(":") if isinstance(key, str) else ("", "", "")
+    if kind == "cookie" and name:
+        return lambda request: request.cookies.get(name)
+    if kind == "header" and name:
+        return lambda request: request.headers.get(name)
+    raise ValueError(f"unknown stick key {key!r}: use 'src', 'cookie:NAME' or 'header:NAME'")
+
+
+class StickTable(Router):
+    """A key -> instance table in the balancer (HAProxy ``stick-table type ip size N expire T`` + ``stick on``).
+
+    The first request with a key is placed by ``balance`` and stored; later ones follow
+    the entry while its instance is live (draining included). Entries expire ``expire``
+    seconds after their last match, and when ``size`` entries are held the oldest is
+    evicted. An entry naming a dead instance is re-picked and overwritten (``option
+    redispatch``). A request without the key is balanced and not stored.
+    """
+
+    def __init__(self, key: str = "src", *, size: int = 100_000, expire: float | None = 1800.0,
+                 balance: Router | None = None):
+        self._key = _key_getter(key)
+        balance = RoundRobin() if balance is None else balance
+        if not isinstance(balance, Router):
+            raise TypeError(f"balance must be a Router, got balance={balance!r}")
+        self.key = key
+        self.balance = balance
+        self.table = AffinityTable(size, expire)
+
+    def route(self, request: Request, pool: Pool) -> str:
+        """The stored instance for the request's key, else a new pick that is stored."""
+        key = self._key(request)
+        if key is None:
+            return self.balance.route(request, pool)
+        now = request.time
+        iid = self.table.lookup(key, now)
+        if iid is not None and pool.is_up(iid):
+            return iid
+        iid = self.balance.route(request, pool)
+        self.table.store(key, iid, now)
+        return iid
+
+    def on_response(self, request, instance, response) -> None:
+        """Pass the response to the balancing router."""
+        self.balance.on_response(request, instance, response)

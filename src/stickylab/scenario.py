@@ -1,0 +1,113 @@
+"""The settings of one simulated run: who the users are, how many instances serve them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+__all__ = ["Scenario"]
+
+
+def _positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {name}={value!r}")
+
+
+def _positive(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a positive finite number, got {name}={value!r}")
+
+
+def _non_negative(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number >= 0, got {name}={value!r}")
+
+
+def _fraction(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a fraction in [0, 1], got {name}={value!r}")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One run's workload and cluster; every field is checked when the scenario is made.
+
+    Users come and go: each visit is a session that logs in, sends a run of requests
+    with think time between them, and logs out; then the user is away for a while.
+
+    Attributes:
+        users: distinct users (clients).
+        instances: instances at the start, ids ``"i0"``, ``"i1"``, ...
+        duration: simulated seconds.
+        seed: seeds the workload; the same scenario always gives the same requests.
+        nat_fraction: share of users behind shared NAT addresses (an office, carrier-grade NAT).
+        users_per_nat: how many of those users share one public address.
+        mobile_fraction: share of users whose address changes during the run.
+        ip_change_interval: mean seconds between a mobile user's address changes.
+        cookie_drop_fraction: share of clients that keep no cookies at all.
+        skew: Zipf exponent of per-user activity: 0 makes all users alike, 1 and more make
+            a few heavy users send most requests.
+        session_store: ``"memory"`` (each instance keeps its own sessions) or
+            ``"external"`` (a shared store: sessions survive any instance, at a cost per request).
+        requests_per_session: mean requests in one visit (at least 2: login and logout).
+        think_time: mean seconds between a user's requests within a visit.
+        away_time: mean seconds a user is away between visits.
+        capacity: requests per second one instance can serve; past it, requests queue.
+        cache_size: users whose data one instance keeps warm in its local cache.
+        miss_penalty: extra seconds a request waits when its user's data is not in the cache.
+        store_latency: extra seconds per request for the round trip to an external session store.
+        session_timeout: seconds an idle session lives in an instance's memory.
+    """
+
+    users: int = 2000
+    instances: int = 4
+    duration: float = 600.0
+    seed: int = 7
+    nat_fraction: float = 0.0
+    users_per_nat: int = 50
+    mobile_fraction: float = 0.0
+    ip_change_interval: float = 120.0
+    cookie_drop_fraction: float = 0.0
+    skew: float = 0.0
+    session_store: str = "memory"
+    requests_per_session: float = 20.0
+    think_time: float = 10.0
+    away_time: float = 300.0
+    capacity: float = 40.0
+    cache_size: int = 400
+    miss_penalty: float = 0.05
+    store_latency: float = 0.002
+    session_timeout: float = 1800.0
+
+    def __post_init__(self):
+        for name in ("users", "instances", "users_per_nat", "cache_size"):
+            _positive_int(name, getattr(self, name))
+        for name in ("duration", "ip_change_interval", "think_time", "away_time", "capacity",
+                     "session_timeout"):
+            _positive(name, getattr(self, name))
+        for name in ("nat_fraction", "mobile_fraction", "cookie_drop_fraction"):
+            _fraction(name, getattr(self, name))
+        for name in ("skew", "miss_penalty", "store_latency"):
+            _non_negative(name, getattr(self, name))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got seed={self.seed!r}")
+        if isinstance(self.requests_per_session, bool) or not isinstance(
+                self.requests_per_session, int | float) or not 2 <= self.requests_per_session < 1e6:
+            raise ValueError("requests_per_session must be a number >= 2 (login and logout), "
+                             f"got requests_per_session={self.requests_per_session!r}")
+        if self.session_store not in ("memory", "external"):
+            raise ValueError(f"session_store must be 'memory' or 'external', "
+                             f"got session_store={self.session_store!r}")
+
+    def replace(self, **changes) -> Scenario:
+        """A copy with some fields changed (and checked again)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise TypeError(f"Scenario has no field(s) {sorted(unknown)}")
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        """The fields as a plain dict."""
+        return asdict(self)
