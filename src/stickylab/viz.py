@@ -1,0 +1,312 @@
+"""Plots of simulation results: one idea per Axes, labelled, with units.
+
+Every function draws on a Matplotlib ``Axes`` it is given and returns it, so a notebook
+can lay figures out as it likes and a dashboard can redraw the same figure again and
+again. Nothing here imports Jupyter; :mod:`stickylab.widgets` builds the controls on top.
+
+Functions that compare routers take ``results``: a :class:`~stickylab.Result`, or a
+dict ``{label: Result}`` (drawn in order, one colour each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import events as ev
+from .metrics import LOST, Result
+
+__all__ = [
+    "METRIC_LABELS", "as_results", "figure", "instance_color", "mark_events", "plot_affinity_table",
+    "plot_instance_load", "plot_key_movement", "plot_latency_cdf", "plot_load_over_time",
+    "plot_losses_over_time", "plot_metric", "plot_request_sequence", "plot_sweep",
+    "plot_users_per_instance", "router_color",
+]
+
+#: Axis labels (with units) for the keys of :meth:`Result.summary`.
+METRIC_LABELS = {
+    "requests": "requests",
+    "session_loss_rate": "session loss rate (share of requests logged out)",
+    "cache_hit_rate": "cache hit rate (share of requests)",
+    "failed_requests": "failed requests",
+    "max_mean_load": "busiest instance / mean load",
+    "load_cov": "load spread (std / mean)",
+    "affinity": "affinity (share of a user's requests on one instance)",
+    "p99_latency": "p99 latency (ms)",
+}
+_PERCENT = {"session_loss_rate", "cache_hit_rate", "affinity"}
+_INSTANCE_PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3",
+                     "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD")
+_ROUTER_PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
+_EVENT_STYLE = {ev.Fail: ("#C44E52", "fails"), ev.Recover: ("#55A868", "recovers"),
+                ev.ScaleOut: ("#4C72B0", "added"), ev.ScaleIn: ("#8C8C8C", "removed"),
+                ev.Drain: ("#DD8452", "draining")}
+
+
+def figure(nrows: int = 1, ncols: int = 1, width: float = 10.0, height: float = 3.4,
+           dpi: int = 80) -> tuple[Figure, np.ndarray]:
+    """A figure made without pyplot (no global state, nothing shown by itself) and its axes.
+
+    The margins are fixed rather than computed on every draw, which keeps a redraw fast.
+    """
+    fig = Figure(figsize=(width, height * nrows), dpi=dpi)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.17 / nrows, top=1 - 0.12 / nrows,
+                        wspace=0.28, hspace=0.55)
+    return fig, axes.ravel()
+
+
+def instance_color(index: int) -> str:
+    """The colour of instance ``i<index>`` in every plot."""
+    return _INSTANCE_PALETTE[index % len(_INSTANCE_PALETTE)]
+
+
+def router_color(index: int) -> str:
+    """The colour of the ``index``-th compared router or setting."""
+    return _ROUTER_PALETTE[index % len(_ROUTER_PALETTE)]
+
+
+def as_results(results) -> dict[str, Result]:
+    """``{label: Result}`` from a Result, or from a dict of them (checked)."""
+    if isinstance(results, Result):
+        return {results.router.label(): results}
+    if isinstance(results, Mapping) and results and all(
+            isinstance(r, Result) for r in results.values()):
+        return dict(results)
+    raise TypeError(f"expected a Result or a non-empty dict of Results, got {results!r}")
+
+
+def _states_at_end(res: Result) -> dict[str, str]:
+    states = {f"i{k}": ev.HEALTHY for k in range(res.scenario.instances)}
+    for event in res.events:
+        event.apply(states)
+    return states
+
+
+def plot_instance_load(ax, res: Result, normalise: bool = False):
+    """Bars: requests each instance served over the run; a dashed line at the mean.
+
+    Instances that ended the run failed or removed are hatched, draining ones faded.
+    """
+    counts = np.array(list(res.per_instance_requests().values()), dtype=float)
+    ids = res.instance_ids
+    states = _states_at_end(res)
+    if normalise:
+        counts = counts / counts.mean() if counts.mean() else counts
+    bars = ax.bar(ids, counts, color=[instance_color(k) for k in range(len(ids))])
+    for bar, iid in zip(bars, ids):
+        if states.get(iid) in (ev.FAILED, ev.REMOVED):
+            bar.set_hatch("//")
+            bar.set_alpha(0.5)
+        elif states.get(iid) == ev.DRAINING:
+            bar.set_alpha(0.6)
+    ax.axhline(counts.mean(), color="k", ls="--", lw=1, label="mean")
+    ax.set_xlabel("instance")
+    ax.set_ylabel("load / mean load" if normalise else "requests served")
+    ax.set_title(f"Load per instance ({res.router.label()})")
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def _rate(res: Result, bucket: float | None):
+    tl = res.timeline(bucket)
+    width = tl["start"][1] - tl["start"][0] if len(tl["start"]) > 1 else res.scenario.duration
+    return tl, width
+
+
+def plot_load_over_time(ax, res: Result, bucket: float | None = None):
+    """Lines: requests per second each instance served, over the run, with its events marked."""
+    tl, width = _rate(res, bucket)
+    mid = tl["start"] + width / 2
+    for k, iid in enumerate(res.instance_ids):
+        ax.plot(mid, tl["load"][k] / width, color=instance_color(k), lw=1.5, label=iid)
+    mark_events(ax, res.events)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("requests / s")
+    ax.set_xlim(0, res.scenario.duration)
+    ax.set_title(f"Load over time ({res.router.label()})")
+    ax.legend(loc="upper left", fontsize=8, ncol=min(len(res.instance_ids), 6))
+    return ax
+
+
+def plot_losses_over_time(ax, results, bucket: float | None = None, what: str = "lost"):
+    """Lines: users logged out (``what="lost"``) or failed requests (``"failed"``) per second, per router."""
+    if what not in ("lost", "failed"):
+        raise ValueError(f"what must be 'lost' or 'failed', got what={what!r}")
+    results = as_results(results)
+    for n, (label, res) in enumerate(results.items()):
+        tl, width = _rate(res, bucket)
+        ax.plot(tl["start"] + width / 2, tl[what] / width, color=router_color(n), lw=1.8, label=label)
+    first = next(iter(results.values()))
+    mark_events(ax, first.events)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("logouts / s" if what == "lost" else "failed requests / s")
+    ax.set_xlim(0, first.scenario.duration)
+    ax.set_ylim(bottom=0)
+    ax.set_title("Users logged out over time" if what == "lost" else "Failed requests over time")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def plot_latency_cdf(ax, results):
+    """Cumulative distribution of served requests' latency in milliseconds, per router (log scale)."""
+    results = as_results(results)
+    for n, (label, res) in enumerate(results.items()):
+        lat = np.sort(res.latency[res.served]) * 1000
+        if not len(lat):
+            continue
+        lat = np.maximum(lat, 1e-3)
+        share = np.arange(1, len(lat) + 1) / len(lat)
+        step = max(1, len(lat) // 400)          # a few hundred points draw as fast and look the same
+        ax.plot(np.r_[lat[::step], lat[-1]], np.r_[share[::step], 1.0], color=router_color(n),
+                lw=1.8, label=f"{label} (p99 {res.p99_latency() * 1000:.0f} ms)")
+    ax.set_xscale("log")
+    ax.set_xlabel("latency (ms, log scale)")
+    ax.set_ylabel("share of requests at or below")
+    ax.set_ylim(0, 1.01)
+    ax.set_title("Latency distribution")
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_metric(ax, results, metric: str = "session_loss_rate"):
+    """Bars: one summary metric (a key of :meth:`Result.summary`) per router, value written on each bar."""
+    if metric not in METRIC_LABELS:
+        raise ValueError(f"unknown metric {metric!r}; choose from {', '.join(METRIC_LABELS)}")
+    results = as_results(results)
+    labels = list(results)
+    values = [res.summary()[metric] for res in results.values()]
+    scale = 1000.0 if metric == "p99_latency" else 1.0
+    values = [v * scale for v in values]
+    bars = ax.bar(labels, values, color=[router_color(n) for n in range(len(labels))])
+    for bar, v in zip(bars, values):
+        text = f"{v:.1%}" if metric in _PERCENT else (f"{v:.0f}" if abs(v) >= 10 else f"{v:.2f}")
+        ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
+                    va="bottom", fontsize=8)
+    if metric in _PERCENT:
+        ax.set_ylim(0, 1.08)
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_ylabel(METRIC_LABELS[metric])
+    ax.set_title(METRIC_LABELS[metric].split(" (")[0].capitalize())
+    ax.tick_params(axis="x", labelsize=8)
+    return ax
+
+
+def plot_request_sequence(ax, res: Result, users: Sequence[int] | int = 8, until: float | None = None):
+    """One row per user, one dot per request, coloured by the instance that served it.
+
+    A sticky router paints each visit of a row in one colour; a stateless one scatters
+    colours; a black cross is a request that logged its user out, a grey x one that failed.
+    ``users`` is a list of user numbers or how many of the busiest users to show.
+    """
+    wl = res.workload
+    if isinstance(users, int):
+        counts = np.bincount(wl.users, minlength=res.scenario.users)
+        users = np.argsort(-counts, kind="stable")[:users]
+    users = list(users)
+    until = res.scenario.duration if until is None else until
+    row = {u: n for n, u in enumerate(users)}
+    pick = np.isin(wl.users, users) & (wl.times <= until)
+    t, u, inst = wl.times[pick], wl.users[pick], res.instance[pick]
+    lost = (res.outcome[pick] & LOST) != 0
+    y = np.array([row[x] for x in u.tolist()])
+    for k, iid in enumerate(res.instance_ids):
+        m = inst == k
+        if m.any():
+            ax.scatter(t[m], y[m], s=22, color=instance_color(k), label=iid, zorder=2)
+    if lost.any():
+        ax.scatter(t[lost], y[lost], s=40, marker="+", color="k", label="logged out", zorder=3)
+    failed = inst < 0
+    if failed.any():
+        ax.scatter(t[failed], y[failed], s=30, marker="x", color="0.5", label="failed", zorder=3)
+    mark_events(ax, res.events)
+    ax.set_yticks(range(len(users)), [f"user {x}" for x in users], fontsize=8)
+    ax.set_ylim(len(users) - 0.5, -0.5)
+    ax.set_xlim(0, until)
+    ax.set_xlabel("time (s)")
+    ax.set_title(f"Who served each request ({res.router.label()})")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    return ax
+
+
+def plot_users_per_instance(ax, res: Result):
+    """Bars: distinct users each instance served at least once; NAT and skew show up here."""
+    served = res.served
+    n = len(res.instance_ids)
+    pairs = np.unique(res.workload.users[served] * n + res.instance[served])
+    counts = np.bincount(pairs % n, minlength=n)
+    ax.bar(res.instance_ids, counts, color=[instance_color(k) for k in range(n)])
+    ax.axhline(res.scenario.users / max(1, res.scenario.instances), color="k", ls="--", lw=1,
+               label="users / instances")
+    ax.set_xlabel("instance")
+    ax.set_ylabel("distinct users served")
+    ax.set_title(f"Users per instance ({res.router.label()})")
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_affinity_table(ax, table, pool_ids: Sequence[str] | None = None, max_rows: int = 12):
+    """A stick table's entries drawn as a table (key -> instance), oldest first.
+
+    ``table`` is an :class:`~stickylab.routers.AffinityTable` or a ``{key: instance}`` dict.
+    """
+    snap = table.snapshot() if hasattr(table, "snapshot") else dict(table)
+    rows = [[str(k), v] for k, v in list(snap.items())[:max_rows]]
+    ax.axis("off")
+    title = f"Mapping table: {len(snap)} entr{'y' if len(snap) == 1 else 'ies'}"
+    ax.set_title(title)
+    if rows:
+        ids = list(pool_ids) if pool_ids is not None else sorted({v for _, v in rows})
+        colours = [["white", instance_color(ids.index(v)) if v in ids else "white"] for _, v in rows]
+        ax.table(cellText=rows, colLabels=["key", "instance"], cellColours=colours,
+                 loc="upper center", cellLoc="left")
+    return ax
+
+
+def plot_key_movement(ax, labels: Sequence[str], moved: Sequence[float],
+                      ideal: Sequence[float] | None = None):
+    """Bars: the share of keys that changed instance, per scheme or change; optional ideal markers."""
+    moved = list(moved)
+    bars = ax.bar(list(labels), moved, color=[router_color(n) for n in range(len(moved))])
+    for bar, v in zip(bars, moved):
+        ax.annotate(f"{v:.0%}", (bar.get_x() + bar.get_width() / 2, v), ha="center",
+                    va="bottom", fontsize=8)
+    if ideal is not None:
+        ax.scatter(list(labels), list(ideal), marker="_", s=900, color="k", zorder=3,
+                   label="the least that must move")
+        ax.legend(loc="upper right", fontsize=8)
+    ax.set_ylim(0, 1.08)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_ylabel("keys that moved (share)")
+    ax.set_title("Keys that changed instance")
+    ax.tick_params(axis="x", labelsize=8)
+    return ax
+
+
+def plot_sweep(ax, x: Sequence[float], series: Mapping[str, Sequence[float]], xlabel: str,
+               ylabel: str, percent: bool = False, title: str | None = None):
+    """Lines with markers: a measured value against a swept knob, one line per router or setting."""
+    for n, (label, ys) in enumerate(series.items()):
+        ax.plot(list(x), list(ys), marker="o", color=router_color(n), lw=1.8, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if percent:
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_ylim(bottom=0)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def mark_events(ax, events) -> None:
+    """Dotted vertical lines at each event's time, labelled (``i1 fails``, ``added``...)."""
+    for event in events or ():
+        colour, verb = _EVENT_STYLE.get(type(event), ("k", type(event).__name__))
+        ax.axvline(event.at, color=colour, ls=":", lw=1.5)
+        who = getattr(event, "id", None)
+        text = f"{who} {verb}" if who else f"+{getattr(event, 'count', 1)} {verb}"
+        ax.annotate(text, (event.at, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10),
+                    textcoords="offset points", color=colour, fontsize=8)

@@ -1,0 +1,294 @@
+"""Interactive dashboards for the course: ipywidgets controls driving :mod:`stickylab.viz` plots.
+
+A :class:`Dashboard` owns one Matplotlib figure, made once and redrawn in place. Every
+control change calls :meth:`Dashboard.update`, which runs the experiment again with the
+controls' values and redraws the figure; a test or a benchmark calls the same method.
+The figure is rendered to PNG into an ``ipywidgets.Image``, so the dashboard works the
+same under any Matplotlib backend, and headless.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import ipywidgets as w
+
+from . import events as ev
+from . import viz
+from .metrics import Result
+
+__all__ = ["Dashboard", "float_slider", "int_slider", "panel", "picker", "summary_html", "sweep"]
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:         # pragma: no cover - IPython comes with ipywidgets
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _show(widget) -> None:
+    if _in_notebook():
+        from IPython.display import display
+        display(widget)
+
+
+# -- controls ---------------------------------------------------------------------------------
+_STYLE = {"description_width": "initial"}
+_LAYOUT = {"width": "320px"}
+
+
+def int_slider(description: str, value: int, min: int, max: int, step: int = 1) -> w.IntSlider:
+    """An integer slider that reports only when released (no flood of runs while dragging)."""
+    return w.IntSlider(value=value, min=min, max=max, step=step, description=description,
+                       continuous_update=False, style=_STYLE, layout=_LAYOUT)
+
+
+def float_slider(description: str, value: float, min: float, max: float,
+                 step: float = 0.05, readout_format: str = ".2f") -> w.FloatSlider:
+    """A float slider that reports only when released."""
+    return w.FloatSlider(value=value, min=min, max=max, step=step, description=description,
+                         continuous_update=False, readout_format=readout_format, style=_STYLE,
+                         layout=_LAYOUT)
+
+
+def picker(description: str, options, value=None) -> w.Dropdown:
+    """A drop-down list (``options``: a list of values or of ``(label, value)`` pairs)."""
+    options = list(options)
+    if not options:
+        raise ValueError("picker needs at least one option")
+    first = options[0][1] if isinstance(options[0], tuple) else options[0]
+    return w.Dropdown(options=options, value=first if value is None else value,
+                      description=description, style=_STYLE, layout=_LAYOUT)
+
+
+# -- panels --------------------------------------------------------------------------------------
+def panel(plot: Callable, which: int | str | None = 0, **options) -> Callable:
+    """Adapt a :mod:`stickylab.viz` function to a dashboard panel ``(ax, results) -> None``.
+
+    ``which`` picks one result (by position or label) for plots of a single Result;
+    ``which=None`` passes every result, for plots that compare them. ``options`` go to ``plot``.
+    """
+    def draw(ax, results):
+        if which is None:
+            return plot(ax, results, **options)
+        if isinstance(which, int):
+            return plot(ax, list(results.values())[which], **options)
+        return plot(ax, results[which], **options)
+    draw.__name__ = getattr(plot, "__name__", "panel")
+    return draw
+
+
+# -- the summary table ---------------------------------------------------------------------
+_COLUMNS = (("logged out", "session_loss_rate", "{:.1%}"), ("cache hits", "cache_hit_rate", "{:.1%}"),
+            ("failed", "failed_requests", "{:,}"), ("busiest / mean", "max_mean_load", "{:.2f}"),
+            ("p99 latency", "p99_latency", "{:.0f} ms"), ("requests", "requests", "{:,}"))
+
+
+def summary_html(results: Mapping[str, Result]) -> str:
+    """The headline metrics of each result as a small HTML table, one row per router."""
+    head = "".join(f"<th style='padding:0 10px'>{name}</th>" for name, _, _ in _COLUMNS)
+    rows = []
+    for label, res in results.items():
+        s = res.summary()
+        s["p99_latency"] *= 1000
+        cells = "".join(f"<td style='padding:0 10px;text-align:right'>{fmt.format(s[key])}</td>"
+                        for _, key, fmt in _COLUMNS)
+        rows.append(f"<tr><td><b>{label}</b></td>{cells}</tr>")
+    return f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
+
+
+# -- the dashboard -------------------------------------------------------------------------
+class Dashboard:
+    """Controls, one figure, a summary table; :meth:`update` reruns and redraws.
+
+    Args:
+        run: ``run(**values) -> Result | {label: Result} | anything`` where ``values`` are the
+            controls' values by name (plus ``events=[...]`` when ``events=True``).
+        panels: one callable ``(ax, results)`` per Axes (see :func:`panel`); ``results`` is a
+            ``{label: Result}`` dict when ``run`` returns Results, else what ``run`` returned.
+        controls: ``{name: widget}``; each change calls :meth:`update`.
+        events: add "fail an instance", "add an instance" and "clear" buttons and a time
+            slider: the events they make are passed to ``run`` as ``events``.
+        instances: how many instances the run starts with, when no control is named ``instances``
+            (the fail button needs it to name the instance that fails).
+        duration: the run's length in seconds, for the event time slider.
+        columns: panels per row.
+        summary: show the headline metrics table under the figure.
+    """
+
+    def __init__(self, run: Callable, panels: Sequence[Callable], controls: Mapping | None = None,
+                 *, events: bool = False, instances: int = 4, duration: float = 600.0,
+                 columns: int = 2, summary: bool = True, height: float = 3.4, width: float = 10.0):
+        if not callable(run):
+            raise TypeError(f"run must be callable, got {run!r}")
+        panels = list(panels)
+        if not panels or not all(callable(p) for p in panels):
+            raise TypeError(f"panels must be a non-empty list of callables (ax, results), got {panels!r}")
+        if not isinstance(columns, int) or columns < 1:
+            raise ValueError(f"columns must be a positive integer, got columns={columns!r}")
+        self.run, self.panels = run, panels
+        self.controls = dict(controls or {})
+        for name, control in self.controls.items():
+            if not isinstance(control, w.ValueWidget):
+                raise TypeError(f"control {name!r} must be an ipywidgets value widget, got {control!r}")
+        self.instances, self.duration = instances, duration
+        self.actions: list[tuple[str, float]] = []   # ("fail" | "add", time), turned into events
+        self.with_events = events
+        cols = min(columns, len(panels))
+        rows = -(-len(panels) // cols)
+        self.fig, axes = viz.figure(rows, cols, width=width, height=height)
+        self.axes = list(axes[: len(panels)])
+        for spare in axes[len(panels):]:
+            spare.set_visible(False)
+        self.image = w.Image(format="png", layout={"max_width": "100%"})
+        self.table = w.HTML() if summary else None
+        self.status = w.HTML()
+        self.results = None
+        self.seconds = 0.0
+        self._buttons = self._make_buttons() if events else None
+        for control in self.controls.values():
+            control.observe(self._changed, names="value")
+        self.update()
+
+    # -- state ------------------------------------------------------------------------------
+    def values(self) -> dict:
+        """The controls' current values, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _start_count(self) -> int:
+        control = self.controls.get("instances")
+        return int(control.value) if control is not None else self.instances
+
+    def events(self) -> list[ev.Event]:
+        """The events the buttons asked for, in time order, as valid simulator events.
+
+        "Fail" takes down the lowest-numbered instance still healthy at that time (and is
+        skipped when none is); "add" scales out by one.
+        """
+        n = self._start_count()
+        healthy = [f"i{k}" for k in range(n)]
+        out: list[ev.Event] = []
+        for kind, at in sorted(self.actions, key=lambda a: a[1]):
+            if kind == "add":
+                out.append(ev.ScaleOut(at=at))
+                healthy.append(f"i{n}")
+                n += 1
+            elif healthy:
+                out.append(ev.Fail(healthy.pop(0), at=at))
+        return out
+
+    def fail_instance(self, at: float | None = None) -> None:
+        """Fail one more instance at ``at`` (default: the time slider), then update."""
+        self.actions.append(("fail", self._when(at)))
+        self.update()
+
+    def add_instance(self, at: float | None = None) -> None:
+        """Add one instance at ``at`` (default: the time slider), then update."""
+        self.actions.append(("add", self._when(at)))
+        self.update()
+
+    def clear_events(self) -> None:
+        """Forget every failure and addition, then update."""
+        self.actions.clear()
+        self.update()
+
+    def _when(self, at):
+        if at is None:
+            return float(self._buttons["at"].value) if self._buttons else self.duration / 2
+        if isinstance(at, bool) or not isinstance(at, int | float) or not 0 <= at <= self.duration:
+            raise ValueError(f"at must be a time in [0, {self.duration:g}] seconds, got at={at!r}")
+        return float(at)
+
+    # -- running and drawing ----------------------------------------------------------------------
+    def _changed(self, change) -> None:
+        self.update()
+
+    def update(self):
+        """Run the experiment with the current controls and events, redraw, return the results."""
+        start = time.perf_counter()
+        kwargs = self.values()
+        if self.with_events:
+            kwargs["events"] = self.events()
+        try:
+            raw = self.run(**kwargs)
+        except (ValueError, TypeError) as exc:      # a bad combination of knobs: say so, keep the plot
+            self.status.value = f"<span style='color:#C44E52'>Cannot run this: {exc}</span>"
+            return self.results
+        self.status.value = ""
+        try:
+            self.results = viz.as_results(raw)
+        except TypeError:
+            self.results = raw
+        self.redraw()
+        self.seconds = time.perf_counter() - start
+        return self.results
+
+    def redraw(self) -> None:
+        """Clear and redraw every panel on the same figure, then render it to the image."""
+        for ax, draw in zip(self.axes, self.panels):
+            ax.clear()
+            draw(ax, self.results)
+        if self.table is not None and isinstance(self.results, dict) and all(
+                isinstance(r, Result) for r in self.results.values()):
+            self.table.value = summary_html(self.results)
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png")
+        self.image.value = buffer.getvalue()
+
+    # -- the widget ------------------------------------------------------------------------------
+    def _make_buttons(self) -> dict:
+        at = float_slider("event at (s)", self.duration / 2, 0.0, self.duration,
+                          step=self.duration / 60, readout_format=".0f")
+        fail = w.Button(description="Fail an instance", button_style="danger", icon="bolt")
+        add = w.Button(description="Add an instance", button_style="info", icon="plus")
+        clear = w.Button(description="Clear events", icon="undo")
+        fail.on_click(lambda _: self.fail_instance())
+        add.on_click(lambda _: self.add_instance())
+        clear.on_click(lambda _: self.clear_events())
+        return {"at": at, "fail": fail, "add": add, "clear": clear}
+
+    @property
+    def widget(self) -> w.Widget:
+        """The whole dashboard as one widget: controls, buttons, figure, metrics."""
+        controls = list(self.controls.values())
+        left = w.VBox(controls[: (len(controls) + 1) // 2])
+        right = w.VBox(controls[(len(controls) + 1) // 2:])
+        parts = [w.HBox([left, right])]
+        if self._buttons:
+            b = self._buttons
+            parts.append(w.HBox([b["at"], b["fail"], b["add"], b["clear"]]))
+        parts += [self.status, self.image]
+        if self.table is not None:
+            parts.append(self.table)
+        return w.VBox(parts)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+        display(self.widget)
+
+
+# -- sweeps --------------------------------------------------------------------------------------
+def sweep(run: Callable, values: Sequence, description: str = "running",
+          bar: w.IntProgress | None = None) -> list:
+    """``[run(v) for v in values]`` with a progress bar, shown while it runs in a notebook.
+
+    Pass ``bar`` to use (and inspect) your own ``ipywidgets.IntProgress``.
+    """
+    values = list(values)
+    if not callable(run):
+        raise TypeError(f"run must be callable, got {run!r}")
+    if bar is None:
+        bar = w.IntProgress(description=description, style=_STYLE)
+        _show(bar)
+    bar.min, bar.max, bar.value = 0, len(values), 0
+    out = []
+    for value in values:
+        out.append(run(value))
+        bar.value += 1
+    bar.bar_style = "success"
+    return out
