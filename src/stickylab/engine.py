@@ -23,6 +23,7 @@ The model, piece by piece:
 from __future__ import annotations
 
 import copy
+import gc
 import math
 from collections import OrderedDict
 
@@ -145,20 +146,29 @@ def simulate(scenario: Scenario, router: Router | str, events=None) -> Result:
     plan = ev.plan(events, scenario.instances, scenario.duration)
     workload = generate(scenario)
     run = _Run(scenario, router, plan)
-    inst_col, latency, outcome = _loop(run, workload)
+    collecting = gc.isenabled()
+    gc.disable()        # the loop allocates millions of short-lived objects and no cycles
+    try:
+        codes, latency = _loop(run, workload)
+    finally:
+        if collecting:
+            gc.enable()
+    codes = np.array(codes, dtype=np.int32)
     return Result(scenario=scenario, router=router, events=[p[0] for p in plan], workload=workload,
-                  instance_ids=[i.id for i in run.instances],
-                  instance=np.array(inst_col, dtype=np.int32),
-                  latency=np.array(latency, dtype=float), outcome=np.array(outcome, dtype=np.int8))
+                  instance_ids=[i.id for i in run.instances], instance=codes >> 4,
+                  latency=np.array(latency, dtype=float), outcome=(codes & 15).astype(np.int8))
 
 
 def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpose: locals are fast
+    """Send every request through the router; return per-request codes and latencies.
+
+    A code is ``(instance index << 4) | outcome flags``, with index -1 for a failed request.
+    """
     sc, router, pool = run.sc, run.router, run.pool
     route = router.route
     on_response = router.on_response if type(router).on_response is not Router.on_response else None
     n_users = sc.users
     keeps = wl.keeps_cookies.tolist()
-    addresses = wl.addresses
     jars: list[dict] = [{}] * n_users          # copy-on-write: a jar is never changed in place
     lasting: list[dict | None] = [None] * n_users   # name -> expiry, for cookies with Max-Age
     next_expiry = [math.inf] * n_users
@@ -167,17 +177,29 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
     headers = [no_headers] * n_users
     user_ids: list[str | None] = [None] * n_users
     store = run.store
-    service = 1.0 / sc.capacity
+    service, capacity = 1.0 / sc.capacity, sc.capacity
     miss_penalty, timeout = sc.miss_penalty, sc.session_timeout
     extra = sc.store_latency if store is not None else 0.0
     cache_size = sc.cache_size
     plan = list(run.plan)
     next_event = plan[0][0].at if plan else math.inf
     next_purge = _PURGE_EVERY
+    next_check = min(next_event, next_purge)
     counter = 0
-    inst_col, lat_col, out_col = [], [], []
-    add_inst, add_lat, add_out = inst_col.append, lat_col.append, out_col.append
+    live = run.live
+    codes, lat_col = [], []
+    add_code, add_lat = codes.append, lat_col.append
     nan = math.nan
+    t = 0.0
+
+    def in_flight(iid):     # Pool.load: requests queued or in service at the current time t
+        inst = live.get(iid)
+        if inst is None or inst.busy_until <= t:
+            return 0
+        return math.ceil((inst.busy_until - t) * capacity - 1e-9)
+
+    pool._load = in_flight
+    response = Response()   # one object, reset per request: valid only during on_response
 
     def end_visit(u):
         sids[u] = None
@@ -194,33 +216,36 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
             del keep[k]
         next_expiry[u] = min(keep.values(), default=math.inf)
 
-    for t, u, kind, a in zip(wl.times.tolist(), wl.users.tolist(), wl.kinds.tolist(),
-                             wl.addr.tolist()):
-        while t >= next_event:
-            run.now = t
-            run.apply(*plan.pop(0))
-            next_event = plan[0][0].at if plan else math.inf
-        if t >= next_purge:
-            run.purge(t)
-            next_purge = t + _PURGE_EVERY
+    ips = np.array(wl.addresses, dtype=object)[wl.addr].tolist()
+    paths = np.array([_PATHS[k] for k in range(3)], dtype=object)[wl.kinds].tolist()
+    for t, u, kind, ip, path in zip(wl.times.tolist(), wl.users.tolist(), wl.kinds.tolist(),
+                                    ips, paths):
+        if t >= next_check:     # an event is due, or it is time to purge abandoned sessions
+            while t >= next_event:
+                run.now = t
+                run.apply(*plan.pop(0))
+                next_event = plan[0][0].at if plan else math.inf
+            live = run.live
+            if t >= next_purge:
+                run.purge(t)
+                next_purge = t + _PURGE_EVERY
+            next_check = min(next_event, next_purge)
         if t >= next_expiry[u]:
             expire_cookies(u, t)
-        request = Request(addresses[a], headers[u], jars[u], _PATHS[kind], t)
-        run.now = t
+        request = Request(ip, headers[u], jars[u], path, t)
         try:
             iid = route(request, pool)
         except NoHealthyInstance:
             iid = _NO_INSTANCE
         except Exception as exc:
             raise _route_error(router, request, exc) from exc
-        inst = run.live.get(iid) if type(iid) is str else None
+        inst = live.get(iid) if type(iid) is str else None
         if inst is None:
             if iid is not _NO_INSTANCE and type(iid) is not str:
                 raise RouterError(f"{_describe(router)} returned {iid!r}, which is not an instance "
                                   f"id (a string such as 'i0'), for {request!r}")
-            add_inst(-1)
+            add_code(-16 | FAILED if kind == LOGIN else -16 | FAILED | NEEDED)
             add_lat(nan)
-            add_out(FAILED if kind == LOGIN else FAILED | NEEDED)
             if kind == LOGOUT:
                 end_visit(u)
             continue
@@ -228,16 +253,20 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
         # The application: find the user's session where the request landed.
         sessions = inst.sessions if store is None else store
         sid = sids[u]
-        flags = 0 if kind == LOGIN else NEEDED
         new_sid = None
-        if kind != LOGIN and sid is not None and t - sessions.get(sid, -math.inf) <= timeout:
+        if kind == LOGIN:
+            flags = 0
+            counter += 1
+            new_sid = f"s{counter:x}"
+            sessions[new_sid] = t
+        elif sid is not None and t - sessions.get(sid, -math.inf) <= timeout:
+            flags = NEEDED
             if kind == LOGOUT:
                 del sessions[sid]
             else:
                 sessions[sid] = t
         else:
-            if kind != LOGIN:
-                flags |= LOST
+            flags = NEEDED | LOST
             if kind != LOGOUT:
                 counter += 1
                 new_sid = f"s{counter:x}"
@@ -257,9 +286,8 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
         busy = inst.busy_until
         done = (busy if busy > t else t) + service
         inst.busy_until = done
-        add_inst(inst.index)
+        add_code(inst.index << 4 | flags)
         add_lat(done - t + wait)
-        add_out(flags)
 
         # The response: the application's cookie, then whatever the router adds.
         if new_sid is not None:
@@ -269,7 +297,7 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
         else:
             app_cookies = None
         if on_response is not None:
-            response = Response(cookies=app_cookies or ())
+            response.cookies = app_cookies or []
             try:
                 on_response(request, iid, response)
             except Exception as exc:
@@ -302,4 +330,4 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
             end_visit(u)
     while plan:     # events after the last request still change the pool (and its series)
         run.apply(*plan.pop(0))
-    return inst_col, lat_col, out_col
+    return codes, lat_col

@@ -107,8 +107,8 @@ class Response:
     def __init__(self, status: int = 200, headers: Mapping[str, str] | None = None,
                  cookies: Iterable[Cookie] = ()):
         self.status = status
-        self.headers = dict(headers or {})
-        self.cookies = list(cookies)
+        self.headers = {} if headers is None else dict(headers)
+        self.cookies = list(cookies) if cookies else []
 
     def set_cookie(self, name: str, value: str, max_age: float | None = None, http_only: bool = True,
                    secure: bool = False, same_site: str = "Lax") -> None:

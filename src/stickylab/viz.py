@@ -21,7 +21,8 @@ from .metrics import LOST, Result
 __all__ = [
     "METRIC_LABELS", "as_results", "figure", "instance_color", "mark_events", "plot_affinity_table",
     "plot_instance_load", "plot_key_movement", "plot_latency_cdf", "plot_load_over_time",
-    "plot_losses_over_time", "plot_metric", "plot_request_sequence", "plot_sweep",
+    "plot_losses_over_time", "plot_metric", "plot_request_sequence", "plot_routing_log",
+    "plot_sweep",
     "plot_users_per_instance", "router_color",
 ]
 
@@ -247,21 +248,45 @@ def plot_users_per_instance(ax, res: Result):
     return ax
 
 
-def plot_affinity_table(ax, table, pool_ids: Sequence[str] | None = None, max_rows: int = 12):
-    """A stick table's entries drawn as a table (key -> instance), oldest first.
+def _draw_table(ax, header, rows, colours, title):
+    ax.axis("off")
+    ax.set_title(title)
+    if rows:
+        ax.table(cellText=rows, colLabels=header, cellColours=colours, loc="upper center",
+                 cellLoc="left")
 
-    ``table`` is an :class:`~stickylab.routers.AffinityTable` or a ``{key: instance}`` dict.
+
+def _colour_of(iid, pool_ids) -> str:
+    ids = list(pool_ids)
+    return instance_color(ids.index(iid)) if iid in ids else "white"
+
+
+def plot_affinity_table(ax, table, pool_ids: Sequence[str], max_rows: int = 12):
+    """A balancer's mapping table (key -> instance) drawn as a table, oldest entry first.
+
+    ``table`` is an :class:`~stickylab.routers.AffinityTable` (the ``.table`` of a
+    ``StickTable`` or ``AppCookieLearn``) or a ``{key: instance}`` dict; ``pool_ids`` fixes
+    the instance colours.
     """
     snap = table.snapshot() if hasattr(table, "snapshot") else dict(table)
     rows = [[str(k), v] for k, v in list(snap.items())[:max_rows]]
-    ax.axis("off")
-    title = f"Mapping table: {len(snap)} entr{'y' if len(snap) == 1 else 'ies'}"
-    ax.set_title(title)
-    if rows:
-        ids = list(pool_ids) if pool_ids is not None else sorted({v for _, v in rows})
-        colours = [["white", instance_color(ids.index(v)) if v in ids else "white"] for _, v in rows]
-        ax.table(cellText=rows, colLabels=["key", "instance"], cellColours=colours,
-                 loc="upper center", cellLoc="left")
+    colours = [["white", _colour_of(v, pool_ids)] for _, v in rows]
+    more = f" (first {max_rows} shown)" if len(snap) > max_rows else ""
+    _draw_table(ax, ["key", "instance"], rows, colours,
+                f"Mapping table: {len(snap)} entr{'y' if len(snap) == 1 else 'ies'}{more}")
+    return ax
+
+
+def plot_routing_log(ax, log: Sequence[tuple], pool_ids: Sequence[str], max_rows: int = 12):
+    """The last requests routed by hand, as a table: time, client address, instance chosen.
+
+    ``log`` holds ``(request, instance)`` pairs in the order they were routed.
+    """
+    shown = list(log)[-max_rows:]
+    rows = [[f"{req.time:g} s", req.client_ip, iid] for req, iid in shown]
+    colours = [["white", "white", _colour_of(iid, pool_ids)] for _, iid in shown]
+    _draw_table(ax, ["time", "client address", "sent to"], rows, colours,
+                f"Requests routed: {len(log)}")
     return ax
 
 

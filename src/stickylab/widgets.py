@@ -18,8 +18,10 @@ import ipywidgets as w
 from . import events as ev
 from . import viz
 from .metrics import Result
+from .model import Pool, Request, Response
+from .routers import Router
 
-__all__ = ["Dashboard", "float_slider", "int_slider", "panel", "picker", "summary_html", "sweep"]
+__all__ = ["Dashboard", "Stepper", "float_slider", "int_slider", "panel", "picker", "summary_html", "sweep"]
 
 
 def _in_notebook() -> bool:
@@ -266,6 +268,68 @@ class Dashboard:
         if self.table is not None:
             parts.append(self.table)
         return w.VBox(parts)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+        display(self.widget)
+
+
+# -- routing by hand ---------------------------------------------------------------------------
+class Stepper:
+    """Send prepared requests through a router one at a time and watch its mapping table grow.
+
+    Each :meth:`step` routes the next request, shows the router the response (as a
+    balancer would), and redraws the log of requests beside the router's ``table``
+    (a ``StickTable`` or ``AppCookieLearn``; routers without one show only the log).
+    """
+
+    def __init__(self, router: Router, requests: Sequence[Request], pool: Pool):
+        if not isinstance(router, Router):
+            raise TypeError(f"router must be a stickylab Router, got {router!r}")
+        if not isinstance(pool, Pool):
+            raise TypeError(f"pool must be a stickylab Pool, got {pool!r}")
+        self.requests = list(requests)
+        if not all(isinstance(r, Request) for r in self.requests):
+            raise TypeError("requests must be stickylab Request objects")
+        self.router, self.pool = router, pool
+        self.log: list[tuple[Request, str]] = []
+        self.fig, axes = viz.figure(1, 2, height=4.2)
+        self.axes = list(axes)
+        self.image = w.Image(format="png", layout={"max_width": "100%"})
+        self.button = w.Button(description="Send the next request", icon="play")
+        self.button.on_click(lambda _: self.step())
+        self.redraw()
+
+    def step(self) -> str | None:
+        """Route the next request; return the instance chosen (None once every request is sent)."""
+        if len(self.log) == len(self.requests):
+            return None
+        request = self.requests[len(self.log)]
+        iid = self.router.route(request, self.pool)
+        self.router.on_response(request, iid, Response())
+        self.log.append((request, iid))
+        self.redraw()
+        return iid
+
+    def redraw(self) -> None:
+        """Redraw the log and the table on the same figure."""
+        for ax in self.axes:
+            ax.clear()
+        viz.plot_routing_log(self.axes[0], self.log, self.pool.members)
+        table = getattr(self.router, "table", None)
+        if table is not None:
+            viz.plot_affinity_table(self.axes[1], table, self.pool.members)
+        else:
+            self.axes[1].axis("off")
+        self.button.disabled = len(self.log) == len(self.requests)
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png")
+        self.image.value = buffer.getvalue()
+
+    @property
+    def widget(self) -> w.Widget:
+        """The button above the figure."""
+        return w.VBox([self.button, self.image])
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -121,8 +121,12 @@ def _sessions(sc: Scenario, rng: np.random.Generator, weight: np.ndarray):
     return np.concatenate(chunks_t), np.concatenate(chunks_u), np.concatenate(chunks_k)
 
 
-def _address_ids(sc, streams, users_of_request, times):
-    """Per request, an integer address; per user, NAT group and mobility."""
+def _addresses(sc, streams, users_of_request, times):
+    """Per request, an index into a table of address strings; per user, NAT group and mobility.
+
+    Users behind one NAT share its address; a mobile user starts at their home (or NAT)
+    address and moves to a fresh one at each change of a Poisson process.
+    """
     users = sc.users
     home = _public_addresses(streams["addresses"], users)
     behind_nat = _choose(streams["nat"], users, sc.nat_fraction)
@@ -132,7 +136,8 @@ def _address_ids(sc, streams, users_of_request, times):
     if len(natted):
         home[natted] = home[natted[::sc.users_per_nat]][nat_group[natted]]
     mobile = _choose(streams["mobile"], users, sc.mobile_fraction)
-    addr = home[users_of_request]
+    table, home_index = np.unique(home, return_inverse=True)
+    addr = home_index.ravel()[users_of_request]
     rows = np.flatnonzero(mobile)
     if len(rows):
         row_of_user = np.full(users, -1)
@@ -147,9 +152,12 @@ def _address_ids(sc, streams, users_of_request, times):
         req = np.flatnonzero(mobile[users_of_request])
         row = row_of_user[users_of_request[req]]
         epoch = np.searchsorted(flat, times[req] + row * span, side="right") - row * k
-        moved = epoch > 0
-        addr[req[moved]] = fresh[row[moved], np.minimum(epoch[moved], k) - 1]
-    return addr, nat_group, mobile
+        moved = req[epoch > 0]
+        used, moved_index = np.unique(
+            fresh[row[epoch > 0], np.minimum(epoch[epoch > 0], k) - 1], return_inverse=True)
+        addr[moved] = len(table) + moved_index.ravel()
+        table = np.concatenate([table, used])
+    return addr, [ip_string(int(a)) for a in table], nat_group, mobile
 
 
 def generate(sc: Scenario) -> Workload:
@@ -160,11 +168,10 @@ def generate(sc: Scenario) -> Workload:
     streams = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, seeds)}
     weight = _weights(streams["skew"], sc.users, sc.skew)
     times, users, kinds = _sessions(sc, streams["sessions"], weight)
-    order = np.argsort(times, kind="stable")
+    order = np.argsort(times)  # times are continuous draws: no ties to order
     times, users, kinds = times[order], users[order], kinds[order]
-    addr_int, nat_group, mobile = _address_ids(sc, streams, users, times)
-    unique, addr = np.unique(addr_int, return_inverse=True)
+    addr, addresses, nat_group, mobile = _addresses(sc, streams, users, times)
     keeps = ~_choose(streams["cookies"], sc.users, sc.cookie_drop_fraction)
-    return Workload(times=times, users=users, kinds=kinds, addr=addr.ravel(),
-                    addresses=[ip_string(int(a)) for a in unique], keeps_cookies=keeps,
+    return Workload(times=times, users=users, kinds=kinds, addr=addr, addresses=addresses,
+                    keeps_cookies=keeps,
                     weight=weight, nat_group=nat_group, mobile=mobile)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Router
+from .consistent import ConsistentHash
 from .cookie import AppCookieLearn, CookieInsert
 from .header import HeaderHash
 from .iphash import SourceIPHash, nginx_ip_hash
@@ -11,7 +12,7 @@ from .sticktable import StickTable
 from .table import AffinityTable
 
 __all__ = [
-    "AffinityTable", "AppCookieLearn", "CookieInsert", "HeaderHash", "LeastConnections", "Random",
+    "AffinityTable", "AppCookieLearn", "ConsistentHash", "CookieInsert", "HeaderHash", "LeastConnections", "Random",
     "RoundRobin", "Router", "SourceIPHash", "StickTable", "make", "names", "nginx_ip_hash",
 ]
 
@@ -30,6 +31,9 @@ def register(cls: type[Router]) -> type[Router]:
     """Make a router class buildable by name with :func:`make` (used by the hashing routers)."""
     _BY_NAME[cls.__name__] = cls
     return cls
+
+
+register(ConsistentHash)
 
 
 def names() -> list[str]:

@@ -59,6 +59,7 @@ class CookieInsert(Router):
             raise TypeError(f"secret must be non-empty bytes, got secret={secret!r}")
         self.cookie = name
         self.balance = balance
+        self._balance_sees = type(balance).on_response is not Router.on_response
         self.max_idle, self.max_life, self.max_age = max_idle, max_life, max_age
         self.persist = bool(persist)
         self.http_only, self.secure, self.same_site = http_only, secure, same_site
@@ -130,27 +131,36 @@ class CookieInsert(Router):
             self._learn_pool(pool)
         value = request.cookies.get(self.cookie)
         if value is not None:
-            found = self.decode(value, request.time)
-            if found is not None:
-                iid = found[0]
-                if self.persist or pool.is_up(iid):
-                    return iid
+            if self._dated:
+                found = self.decode(value, request.time)
+                iid = None if found is None else found[0]
+            else:
+                iid = self._by_tag.get(value)
+            if iid is not None and (self.persist or pool.is_up(iid)):
+                return iid
         return self.balance.route(request, pool)
 
     def on_response(self, request: Request, instance: str, response: Response) -> None:
         """Set (or refresh) the cookie unless the client already holds a valid one for ``instance``."""
-        self.balance.on_response(request, instance, response)
-        now = request.time
+        if self._balance_sees:
+            self.balance.on_response(request, instance, response)
         value = request.cookies.get(self.cookie)
-        found = self.decode(value, now) if value is not None else None
-        if found is not None and found[0] == instance:
-            if self.max_idle is None:
+        if not self._dated:
+            if value is not None and value == self._tags.get(instance):
                 return
-            first = found[1]
+            first = 0.0
         else:
-            first = now
-        response.set_cookie(self.cookie, self.encode(instance, first, now), max_age=self.max_age,
-                            http_only=self.http_only, secure=self.secure, same_site=self.same_site)
+            now = request.time
+            found = self.decode(value, now) if value is not None else None
+            if found is not None and found[0] == instance:
+                if self.max_idle is None:
+                    return
+                first = found[1]
+            else:
+                first = now
+        response.set_cookie(self.cookie, self.encode(instance, first, request.time),
+                            max_age=self.max_age, http_only=self.http_only, secure=self.secure,
+                            same_site=self.same_site)
 
 
 class AppCookieLearn(Router):

@@ -1,0 +1,254 @@
+"""What the exercises' tests share: build requests and pools, drive routers, explain failures.
+
+Visible and hidden tests in ``exercises/`` call these helpers instead of pasting the same
+machinery into every notebook. Each check raises :class:`AssertionError` with a message
+that names the learner's router (or function), the request it was given, and what a real
+load balancer does instead, so nbgrader's feedback teaches rather than just says "wrong".
+
+Nothing here imports Jupyter: the helpers work in a kernel, in pytest and in a script.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import linecache
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Callable, Iterable, Mapping
+
+from .model import NoHealthyInstance, Pool, Request, Response
+from .routers.base import Router
+
+__all__ = [
+    "Client", "call", "check", "describe", "fail", "no_healthy_ok", "pool", "request", "respond",
+    "route", "same_across_restarts", "source_of", "time_bound",
+]
+
+#: Seconds one call to a learner's code may take before the tests call it an infinite loop.
+CALL_SECONDS = 2.0
+
+
+def describe(obj) -> str:
+    """A short name for a learner's router, table or function, for error messages."""
+    if isinstance(obj, Router):
+        return f"router {obj.label()}"
+    if inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj):
+        return obj.__qualname__
+    return type(obj).__name__
+
+
+def fail(subject, message: str, request: Request | None = None) -> None:
+    """Raise an :class:`AssertionError` naming ``subject`` (and ``request``) with a teaching ``message``."""
+    text = f"{describe(subject)}: {message}"
+    if request is not None:
+        text += f"\n    request: {request!r}"
+    raise AssertionError(text)
+
+
+def check(condition, subject, message: str, request: Request | None = None) -> None:
+    """:func:`fail` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        fail(subject, message, request)
+
+
+# -- building what a balancer sees ---------------------------------------------------------------
+def request(client_ip: str = "198.51.100.7", *, cookies: Mapping[str, str] | None = None,
+            headers: Mapping[str, str] | None = None, path: str = "/", time: float = 0.0) -> Request:
+    """A :class:`~stickylab.Request` with test-friendly defaults (a documentation address, t = 0)."""
+    return Request(client_ip, headers=dict(headers or {}), cookies=dict(cookies or {}), path=path,
+                   time=time)
+
+
+def pool(healthy: Iterable[str] = ("i0", "i1", "i2"), draining: Iterable[str] = (),
+         members: Iterable[str] | None = None) -> Pool:
+    """A :class:`~stickylab.Pool`; ``members`` defaults to the live instances (add failed ones to it)."""
+    return Pool(healthy=healthy, draining=draining, members=members)
+
+
+# -- calling the learner's code safely -------------------------------------------------------------
+@contextlib.contextmanager
+def time_bound(seconds: float = CALL_SECONDS, what: str = "the call"):
+    """Fail with a clear message if the block runs longer than ``seconds`` (an infinite loop, say).
+
+    Uses a real-time interval timer, so it works only in the main thread of a Unix
+    process (a Jupyter kernel's cells run there); elsewhere the block runs unbounded.
+    """
+    if not (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()):
+        yield
+        return
+
+    def _expired(signum, frame):
+        raise TimeoutError(f"{what} did not return within {seconds:g} s: is there an infinite "
+                           "loop, or work that grows with every request?")
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call(subject, fn: Callable, *args, request: Request | None = None,
+         seconds: float = CALL_SECONDS, what: str | None = None, **kwargs):
+    """Call ``fn(*args, **kwargs)`` time-bounded; any exception becomes a teaching AssertionError."""
+    what = what or f"{describe(subject)}.{getattr(fn, '__name__', 'call')}()"
+    try:
+        with time_bound(seconds, what):
+            return fn(*args, **kwargs)
+    except TimeoutError as exc:
+        fail(subject, str(exc), request)
+    except NotImplementedError:
+        fail(subject, f"{what} raised NotImplementedError: replace the placeholder with your code",
+             request)
+    except Exception as exc:
+        fail(subject, f"{what} raised {type(exc).__name__}: {exc}. A load balancer must answer "
+             "every request, whatever the client sends", request)
+
+
+def route(router: Router, req: Request, pool_: Pool, *, allow: Iterable[str] | None = None) -> str:
+    """``router.route(req, pool_)``, checked: time-bounded, no crash, a live instance id.
+
+    ``allow`` narrows the acceptable answers (e.g. only healthy instances for a new client);
+    by default any live instance (healthy or draining) is accepted.
+    """
+    if not isinstance(router, Router):
+        raise AssertionError(f"expected a stickylab Router (a subclass of sl.Router), got {router!r}")
+    iid = call(router, router.route, req, pool_, request=req, what=f"{describe(router)}.route()")
+    check(isinstance(iid, str), router,
+          f"route() returned {iid!r}; it must return an instance id such as 'i0'", req)
+    allowed = tuple(pool_.ids if allow is None else allow)
+    if iid not in allowed:
+        if iid in pool_.draining:
+            why = ("is draining: it keeps the clients that are stuck to it, but takes no new "
+                   "ones (HAProxy `state drain`, an ALB target deregistering)")
+        elif not pool_.is_up(iid):
+            why = ("is not up (it is not in pool.ids): a router must not keep sending clients "
+                   "to a dead instance; check pool.is_up(iid) and pick again (redispatch)")
+        else:
+            why = f"may not take this request here (allowed: {list(allowed)})"
+        fail(router, f"route() returned {iid!r}, which {why}. Pool: {pool_!r}", req)
+    return iid
+
+
+def respond(router: Router, req: Request, instance: str) -> Response:
+    """Call ``router.on_response`` with a fresh :class:`~stickylab.Response`; return it (time-bounded)."""
+    response = Response()
+    call(router, router.on_response, req, instance, response, request=req,
+         what=f"{describe(router)}.on_response()")
+    return response
+
+
+class Client:
+    """A browser with a cookie jar, at one address, that follows ``Set-Cookie`` like a real one.
+
+    ``send`` routes one request through the router, gives it the response, stores the
+    cookies it sets (``max_age=0`` deletes) and returns ``(instance, response)``.
+    """
+
+    def __init__(self, client_ip: str = "198.51.100.7", headers: Mapping[str, str] | None = None,
+                 cookies: Mapping[str, str] | None = None):
+        self.client_ip = client_ip
+        self.headers = dict(headers or {})
+        self.jar: dict[str, str] = dict(cookies or {})
+
+    def send(self, router: Router, pool_: Pool, *, time: float = 0.0, path: str = "/",
+             allow: Iterable[str] | None = None) -> tuple[str, Response]:
+        """One request through ``router`` to the instance it picks, and back."""
+        req = request(self.client_ip, cookies=self.jar, headers=self.headers, path=path, time=time)
+        iid = route(router, req, pool_, allow=allow)
+        response = respond(router, req, iid)
+        for c in response.cookies:
+            if c.max_age == 0:
+                self.jar.pop(c.name, None)
+            else:
+                self.jar[c.name] = c.value
+        return iid, response
+
+
+def no_healthy_ok(router: Router, req: Request, pool_: Pool) -> str | None:
+    """Route ``req``; None if the router raised :class:`~stickylab.NoHealthyInstance` (a 503)."""
+    try:
+        with time_bound(CALL_SECONDS, f"{describe(router)}.route()"):
+            return router.route(req, pool_)
+    except NoHealthyInstance:
+        return None
+    except TimeoutError as exc:
+        fail(router, str(exc), req)
+    except Exception as exc:
+        fail(router, f"route() raised {type(exc).__name__}: {exc}; with no instance to take a new "
+             "client, raise sl.NoHealthyInstance (the balancer answers 503)", req)
+
+
+# -- the same in every process ---------------------------------------------------------------------
+_PRELUDE = "import stickylab as sl\nfrom stickylab import grading\n"
+
+
+def source_of(obj) -> str:
+    """The source of the notebook cell (or module) that defined function or class ``obj``.
+
+    A class defined in a Jupyter cell has no file ``inspect`` can read, but its methods
+    record the cell's cached file name, so the whole cell is recovered from ``linecache``.
+    """
+    functions = [obj] if inspect.isfunction(obj) else [
+        v for v in vars(obj).values() if inspect.isfunction(v)] if inspect.isclass(obj) else []
+    for fn in functions:
+        lines = linecache.getlines(fn.__code__.co_filename)
+        if lines:
+            return "".join(lines)
+    try:
+        return inspect.getsource(sys.modules[obj.__module__])
+    except (KeyError, OSError, TypeError):
+        raise AssertionError(f"cannot find the source of {describe(obj)}: define it in the "
+                             "exercise's code cell") from None
+
+
+def _run_probe(source: str, probe: str, seed: int, seconds: float) -> str:
+    script = (_PRELUDE + source + "\nimport json as _json\n"
+              f"print('\\n@@probe@@' + _json.dumps(repr({probe})))\n")
+    env = dict(os.environ, PYTHONHASHSEED=str(seed))
+    try:
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             timeout=seconds, env=env)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"a fresh Python process running your cell did not finish "
+                             f"within {seconds:g} s") from None
+    marker = out.stdout.rfind("@@probe@@")
+    if out.returncode != 0 or marker < 0:
+        tail = "\n".join(out.stderr.strip().splitlines()[-4:])
+        raise AssertionError("your cell does not run on its own in a fresh Python process "
+                             f"(keep its imports and helpers in the cell):\n{tail}")
+    return json.loads(out.stdout[marker + len("@@probe@@"):].strip())
+
+
+def same_across_restarts(obj, probe: str, seeds: Iterable[int] = (1, 2, 3),
+                         seconds: float = 30.0) -> None:
+    """Check that ``probe`` gives the same answer in fresh interpreters with different hash seeds.
+
+    ``obj`` is the learner's class or function; its defining cell is run in new Python
+    processes with ``PYTHONHASHSEED`` set to each of ``seeds``, then ``probe`` (an
+    expression over that cell's names) is evaluated there. Python salts ``hash()`` of
+    ``str`` and ``bytes`` per process, so a router built on it sends clients elsewhere
+    after every restart of the balancer, and two balancers never agree.
+    """
+    source = source_of(obj)
+    seeds = list(seeds)
+    answers = {seed: _run_probe(source, probe, seed, seconds) for seed in seeds}
+    first = answers[seeds[0]]
+    for seed in seeds[1:]:
+        if answers[seed] != first:
+            fail(obj, textwrap.dedent(f"""\
+                gives different answers in different Python processes:
+                    {probe}
+                    with PYTHONHASHSEED={seeds[0]}: {first[:200]}
+                    with PYTHONHASHSEED={seed}: {answers[seed][:200]}
+                Python's built-in hash() of a str is salted per process, so after a restart of
+                the balancer (or on a second balancer) clients land elsewhere and lose their
+                sessions. Use sl.hashing.stable_hash (or hashlib) instead."""))
