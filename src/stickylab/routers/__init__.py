@@ -12,7 +12,7 @@ from .sticktable import StickTable
 from .table import AffinityTable
 
 __all__ = [
-    "AffinityTable", "AppCookieLearn", "ConsistentHash", "CookieInsert", "HeaderHash", "LeastConnections", "Random",
+    "AffinityTable", "AppCookieLearn", "CookieInsert", "HeaderHash", "LeastConnections", "Random",
     "RoundRobin", "Router", "SourceIPHash", "StickTable", "make", "names", "nginx_ip_hash",
 ]
 
@@ -34,6 +34,7 @@ def register(cls: type[Router]) -> type[Router]:
 
 
 register(ConsistentHash)
+__all__ += ["ConsistentHash"]
 
 
 def names() -> list[str]:
