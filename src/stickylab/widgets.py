@@ -9,6 +9,7 @@ same under any Matplotlib backend, and headless.
 
 from __future__ import annotations
 
+import inspect
 import io
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -17,11 +18,13 @@ import ipywidgets as w
 
 from . import events as ev
 from . import viz
+from .engine import simulate
 from .metrics import Result
 from .model import Pool, Request, Response
-from .routers import Router
+from .routers import Router, make
+from .scenario import Scenario
 
-__all__ = ["Dashboard", "Stepper", "float_slider", "int_slider", "panel", "picker", "summary_html", "sweep"]
+__all__ = ["Dashboard", "Stepper", "scenario_dashboard", "float_slider", "int_slider", "panel", "picker", "summary_html", "sweep"]
 
 
 def _in_notebook() -> bool:
@@ -272,6 +275,57 @@ class Dashboard:
     def _ipython_display_(self) -> None:
         from IPython.display import display
         display(self.widget)
+
+
+def _build_router(factory, options: dict) -> Router:
+    if isinstance(factory, str):
+        return make(factory)
+    if isinstance(factory, Router):
+        return factory
+    accepted = inspect.signature(factory).parameters
+    return factory(**{k: v for k, v in options.items() if k in accepted})
+
+
+def scenario_dashboard(scenario: Scenario, routers: Mapping, knobs: Mapping | None = None,
+                       panels: Sequence[Callable] | None = None, *, choose: bool = True,
+                       events: bool = False, **options) -> Dashboard:
+    """A :class:`Dashboard` over one scenario: knobs change its fields, and the router.
+
+    Args:
+        scenario: the defaults every run starts from.
+        routers: ``{label: router}`` where each router is a name (``"CookieInsert"``), a
+            Router (copied by the simulator on each run) or a factory whose keyword
+            arguments are knobs (``lambda expire: StickTable("src", expire=expire)``).
+        knobs: ``{name: widget}``; a name that is a Scenario field sets that field,
+            any other name is passed to the router factories that take it.
+        panels: dashboard panels (default: logouts over time and load per instance).
+        choose: add a "router" drop-down and run the chosen one; ``False`` runs them all,
+            side by side (slower: one simulation each).
+        events: add the fail / add-an-instance buttons.
+        options: passed on to :class:`Dashboard` (``columns``, ``height``...).
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a stickylab.Scenario, got {scenario!r}")
+    routers = dict(routers)
+    if not routers:
+        raise ValueError("routers must name at least one router")
+    knobs = dict(knobs or {})
+    fields = set(scenario.as_dict())
+    controls = {"router": picker("router", list(routers))} if choose else {}
+    controls.update(knobs)
+    if panels is None:
+        panels = [panel(viz.plot_losses_over_time, which=None), panel(viz.plot_instance_load)]
+
+    def run(router=None, events=None, **values):
+        sc = scenario.replace(**{k: v for k, v in values.items() if k in fields})
+        options_ = {k: v for k, v in values.items() if k not in fields}
+        chosen = [router] if choose else list(routers)
+        return {label: simulate(sc, _build_router(routers[label], options_), events=events)
+                for label in chosen}
+
+    options.setdefault("instances", scenario.instances)
+    options.setdefault("duration", scenario.duration)
+    return Dashboard(run, panels, controls, events=events, **options)
 
 
 # -- routing by hand ---------------------------------------------------------------------------
