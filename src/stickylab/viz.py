@@ -29,7 +29,7 @@ __all__ = [
 #: Axis labels (with units) for the keys of :meth:`Result.summary`.
 METRIC_LABELS = {
     "requests": "requests",
-    "session_loss_rate": "session loss rate (share of requests logged out)",
+    "session_loss_rate": "session loss rate (share of requests)",
     "cache_hit_rate": "cache hit rate (share of requests)",
     "failed_requests": "failed requests",
     "max_mean_load": "busiest instance / mean load",
