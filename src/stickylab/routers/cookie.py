@@ -199,7 +199,7 @@ class AppCookieLearn(Router):
         self.balance.on_response(request, instance, response)
         for c in response.cookies:
             if c.name == self.cookie:
-                if c.max_age == 0:
-                    self.table.forget(c.value)
+                if c.max_age == 0:     # the application ended the session the request carried
+                    self.table.forget(request.cookies.get(self.cookie))
                 else:
                     self.table.store(c.value, instance, request.time)

@@ -1,0 +1,19 @@
+"""Shared fixtures: small scenarios that simulate in a fraction of a second."""
+
+import pytest
+
+import stickylab as sl
+
+
+@pytest.fixture
+def small():
+    """A small scenario: 300 users, 3 instances, 5 minutes."""
+    return sl.Scenario(users=300, instances=3, duration=300.0, seed=11)
+
+
+def pool_of(*healthy, draining=(), members=None):
+    return sl.Pool(healthy=healthy, draining=draining, members=members)
+
+
+def request(ip="203.0.113.7", cookies=None, headers=None, t=0.0, path="/app"):
+    return sl.Request(ip, headers or {}, cookies or {}, path, t)

@@ -1,0 +1,49 @@
+"""The public API is exactly what DESIGN.md documents, and the README's quick start runs."""
+
+import re
+from pathlib import Path
+
+import stickylab as sl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_public_names_are_exported_and_importable():
+    documented = {"Scenario", "simulate", "Router", "Request", "Response", "Pool", "Fail", "Recover",
+                  "ScaleOut", "ScaleIn", "Drain", "routers", "hashing", "Result", "RouterError",
+                  "NoHealthyInstance"}
+    assert documented <= set(sl.__all__)
+    for name in sl.__all__:
+        assert getattr(sl, name) is not None
+    routers = {"RoundRobin", "Random", "LeastConnections", "SourceIPHash", "CookieInsert",
+               "AppCookieLearn", "HeaderHash", "StickTable", "Router", "make"}
+    assert routers <= set(sl.routers.__all__)
+    for name in sl.routers.__all__:
+        assert getattr(sl.routers, name) is not None
+    assert "stable_hash" in sl.hashing.__all__
+
+
+def test_every_router_names_the_real_system_it_copies():
+    systems = ("HAProxy", "nginx", "Envoy", "ALB", "Kubernetes")
+    for name in ("RoundRobin", "Random", "LeastConnections", "SourceIPHash", "CookieInsert",
+                 "AppCookieLearn", "HeaderHash", "StickTable"):
+        doc = getattr(sl.routers, name).__doc__
+        assert any(s in doc for s in systems), f"{name}'s docstring names no real balancer"
+
+
+def test_the_core_never_imports_jupyter():
+    for path in (ROOT / "src" / "stickylab").rglob("*.py"):
+        if path.name in ("widgets.py",):
+            continue
+        text = path.read_text()
+        assert not re.search(r"^\s*(import|from)\s+(ipywidgets|IPython)", text, re.M), path
+
+
+def test_readme_quick_start_runs():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks, "README has no python example"
+    namespace: dict = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    summary = namespace["res"].summary()
+    assert summary["requests"] > 0 and 0 <= summary["session_loss_rate"] <= 1

@@ -1,0 +1,79 @@
+"""Each metric on a tiny hand-made trace whose answer can be worked out by hand."""
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import stickylab as sl
+from stickylab.metrics import FAILED, HIT, LOST, NEEDED
+
+
+def tiny():
+    """Six requests, three users, two instances (i0, i1) plus i2 that served nothing.
+
+    req  user  instance  flags              latency
+    0    0     i0        login, miss        0.10
+    1    0     i0        needed, hit        0.02
+    2    1     i1        login, miss        0.30
+    3    1     i0        needed, lost, miss 0.20
+    4    2     failed    needed             nan
+    5    0     i1        needed, lost, miss 0.40
+    """
+    workload = SimpleNamespace(users=np.array([0, 0, 1, 1, 2, 0]),
+                               times=np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0]))
+    return sl.Result(
+        scenario=SimpleNamespace(users=3, duration=6.0), router=sl.routers.RoundRobin(), events=[],
+        workload=workload, instance_ids=["i0", "i1", "i2"],
+        instance=np.array([0, 0, 1, 0, -1, 1]),
+        latency=np.array([0.10, 0.02, 0.30, 0.20, np.nan, 0.40]),
+        outcome=np.array([0, NEEDED | HIT, 0, NEEDED | LOST, NEEDED | FAILED, NEEDED | LOST]))
+
+
+def test_session_loss_rate_counts_served_requests_that_needed_a_session():
+    assert tiny().session_loss_rate() == pytest.approx(2 / 3)   # requests 1, 3, 5 needed; 3, 5 lost
+
+
+def test_cache_hit_rate_over_served_requests():
+    assert tiny().cache_hit_rate() == pytest.approx(1 / 5)
+
+
+def test_failed_requests():
+    assert tiny().failed_requests() == 1
+
+
+def test_load_metrics_include_idle_instances():
+    res = tiny()
+    assert res.per_instance_requests() == {"i0": 3, "i1": 2, "i2": 0}
+    assert res.max_mean_load() == pytest.approx(3 / (5 / 3))
+    assert res.load_cov() == pytest.approx(np.std([3, 2, 0]) / (5 / 3))
+
+
+def test_affinity_is_the_mean_share_of_each_users_top_instance():
+    # user 0: i0 twice, i1 once -> 2/3; user 1: one each -> 1/2; user 2 was never served.
+    res = tiny()
+    assert sorted(res.affinity_per_user()) == pytest.approx([1 / 2, 2 / 3])
+    assert res.affinity() == pytest.approx((2 / 3 + 1 / 2) / 2)
+
+
+def test_p99_latency_interpolates_served_latencies():
+    assert tiny().p99_latency() == pytest.approx(np.percentile([0.10, 0.02, 0.30, 0.20, 0.40], 99))
+
+
+def test_summary_has_every_headline_metric():
+    s = tiny().summary()
+    assert set(s) == {"requests", "session_loss_rate", "cache_hit_rate", "failed_requests",
+                      "max_mean_load", "load_cov", "affinity", "p99_latency"}
+    assert s["requests"] == 6
+
+
+def test_timeline_buckets_the_trace():
+    tl = tiny().timeline(bucket=2.0)
+    assert tl["start"].tolist() == [0.0, 2.0, 4.0]
+    assert tl["requests"].tolist() == [2, 2, 2]
+    assert tl["lost"].tolist() == [0, 1, 1] and tl["failed"].tolist() == [0, 0, 1]
+    assert tl["load"].tolist() == [[2, 1, 0], [0, 1, 1], [0, 0, 0]]
+    assert tl["hit_rate"][0] == pytest.approx(0.5) and math.isclose(tl["p99_latency"][2], 0.40)
+    with pytest.raises(ValueError, match="bucket"):
+        tiny().timeline(bucket=0)
