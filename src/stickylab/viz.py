@@ -333,5 +333,6 @@ def mark_events(ax, events) -> None:
         ax.axvline(event.at, color=colour, ls=":", lw=1.5)
         who = getattr(event, "id", None)
         text = f"{who} {verb}" if who else f"+{getattr(event, 'count', 1)} {verb}"
-        ax.annotate(text, (event.at, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10),
-                    textcoords="offset points", color=colour, fontsize=8)
+        ax.annotate(text, (event.at, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -10),
+                    textcoords="offset points", color=colour, fontsize=8,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
