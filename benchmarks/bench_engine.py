@@ -48,7 +48,7 @@ def bare_loop(workload, pool) -> float:
     start = time.perf_counter()
     for t, u, a in zip(workload.times.tolist(), workload.users.tolist(), workload.addr.tolist()):
         jar = jars[u]
-        iid = route(sl.Request(addresses[a], headers[u], jar, "/app", t), pool)
+        route(sl.Request(addresses[a], headers[u], jar, "/app", t), pool)
         if "STICKY" not in jar:
             jars[u] = {"STICKY": f"c{u}"}
     return time.perf_counter() - start

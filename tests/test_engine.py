@@ -181,3 +181,11 @@ def test_login_requests_never_count_as_needing_a_session(small):
     logins = res.workload.kinds == LOGIN
     assert not np.any((res.outcome[logins] & NEEDED) != 0)
     assert np.all((res.outcome[~logins] & NEEDED) != 0)
+
+
+def test_scale_in_terminates_an_instance_for_good(small):
+    res = sl.simulate(small, StickTable(), events=[sl.ScaleIn("i2", at=100.0)])
+    late = res.times >= 100.0
+    assert not np.any(res.instance[late] == 2) and res.failed_requests() == 0
+    lost = (res.outcome & LOST) != 0
+    assert lost.sum() > 0 and np.all(res.times[lost] >= 100.0)

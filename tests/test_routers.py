@@ -264,6 +264,13 @@ def test_stick_table_keys_and_bad_specs():
         StickTable(size=0)
 
 
+def test_kubernetes_client_ip_affinity_preset():
+    router = StickTable.kubernetes()
+    assert (router.key, router.table.expire) == ("src", 10800.0)
+    home = router.route(request(t=0), pool_of(*POOL4))
+    assert router.route(request(t=10799), pool_of(*POOL4)) == home
+
+
 def test_make_builds_by_name_and_rejects_unknown_names():
     assert isinstance(sl.routers.make("cookie_insert"), CookieInsert)
     assert isinstance(sl.routers.make("StickTable", size=5), StickTable)

@@ -71,7 +71,7 @@ class Result:
 
     # -- the metrics ------------------------------------------------------------------------
     def session_loss_rate(self) -> float:
-        """Requests that needed a session and found none where they landed, over served requests that needed one.
+        """Served requests that needed a session and found none where they landed, over those that needed one.
 
         A loss is a user logged out: the request arrived carrying a session the instance
         it reached does not hold (another instance has it, or the holder crashed).
@@ -82,7 +82,7 @@ class Result:
         return float((self._flag(LOST) & needed).sum()) / total if total else 0.0
 
     def cache_hit_rate(self) -> float:
-        """Served requests whose user's data was already in the serving instance's cache, over served requests."""
+        """Share of served requests whose user's data was already in the serving instance's cache."""
         served = int(self.served.sum())
         return float((self._flag(HIT) & self.served).sum()) / served if served else 0.0
 
@@ -91,7 +91,7 @@ class Result:
         return int(self._flag(FAILED).sum())
 
     def max_mean_load(self) -> float:
-        """The busiest instance's request count over the mean count, over every instance that existed (1 = even)."""
+        """Busiest instance's request count / mean count over every instance that existed (1 = even)."""
         counts = self._counts()
         mean = counts.mean()
         return float(counts.max() / mean) if mean else 0.0
@@ -103,7 +103,7 @@ class Result:
         return float(counts.std() / mean) if mean else 0.0
 
     def affinity_per_user(self) -> np.ndarray:
-        """For each user with a served request, the share of their served requests their most used instance served."""
+        """Per user with a served request: the share of their served requests their top instance served."""
         served = self.served
         users = self.workload.users[served]
         n = len(self.instance_ids)
@@ -173,7 +173,8 @@ class Result:
                 "lost": lost,
                 "loss_rate": np.where(needed > 0, lost / np.maximum(needed, 1), 0.0),
                 "failed": count(self._flag(FAILED)),
-                "hit_rate": np.where(served_n > 0, count(self._flag(HIT) & served) / np.maximum(served_n, 1), np.nan),
+                "hit_rate": np.where(served_n > 0,
+                                     count(self._flag(HIT) & served) / np.maximum(served_n, 1), np.nan),
                 "p99_latency": p99,
                 "load": load,
             }

@@ -38,7 +38,7 @@ class Random(Router):
 
 
 class LeastConnections(Router):
-    """Each request to the healthy instance with the fewest requests in flight (HAProxy ``balance leastconn``).
+    """Each request to the healthy instance with the fewest requests in flight (HAProxy ``leastconn``).
 
     Ties go round robin among the least loaded, as HAProxy does.
     """

@@ -23,7 +23,7 @@ def _key_getter(key: str):
 
 
 class StickTable(Router):
-    """A key -> instance table in the balancer (HAProxy ``stick-table type ip size N expire T`` + ``stick on``).
+    """A key -> instance table in the balancer (HAProxy ``stick-table ... size N expire T``, ``stick on``).
 
     The first request with a key is placed by ``balance`` and stored; later ones follow
     the entry while its instance is live (draining included). Entries expire ``expire``
@@ -41,6 +41,11 @@ class StickTable(Router):
         self.key = key
         self.balance = balance
         self.table = AffinityTable(size, expire)
+
+    @classmethod
+    def kubernetes(cls, timeout: float = 10800.0, **kwargs) -> StickTable:
+        """A Kubernetes Service with ``sessionAffinity: ClientIP`` (``timeoutSeconds``, default 3 hours)."""
+        return cls("src", expire=timeout, **kwargs)
 
     def route(self, request: Request, pool: Pool) -> str:
         """The stored instance for the request's key, else a new pick that is stored."""

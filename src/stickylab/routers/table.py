@@ -65,7 +65,7 @@ class AffinityTable:
         return key in self._entries
 
     def items(self) -> Iterator[tuple[Hashable, str, float]]:
-        """(key, instance, last touched) for every entry, oldest first (expired ones included until purged)."""
+        """(key, instance, last touched) per entry, oldest first (expired ones stay until purged)."""
         return ((k, v, t) for k, (v, t) in self._entries.items())
 
     def snapshot(self) -> dict[Hashable, str]:
