@@ -86,7 +86,7 @@ def _states_at_end(res: Result) -> dict[str, str]:
     return states
 
 
-def plot_instance_load(ax, res: Result, normalise: bool = False):
+def plot_instance_load(ax, res: Result, normalise: bool = False, title: str | None = None):
     """Bars: requests each instance served over the run; a dashed line at the mean.
 
     Instances that ended the run failed or removed are hatched, draining ones faded.
@@ -106,7 +106,7 @@ def plot_instance_load(ax, res: Result, normalise: bool = False):
     ax.axhline(counts.mean(), color="k", ls="--", lw=1, label="mean")
     ax.set_xlabel("instance")
     ax.set_ylabel("load / mean load" if normalise else "requests served")
-    ax.set_title(f"Load per instance ({res.router.label()})")
+    ax.set_title(title or f"Load per instance ({res.router.label()})")
     ax.legend(loc="lower right", fontsize=8)
     return ax
 
@@ -117,7 +117,7 @@ def _rate(res: Result, bucket: float | None):
     return tl, width
 
 
-def plot_load_over_time(ax, res: Result, bucket: float | None = None):
+def plot_load_over_time(ax, res: Result, bucket: float | None = None, title: str | None = None):
     """Lines: requests per second each instance served, over the run, with its events marked."""
     tl, width = _rate(res, bucket)
     mid = tl["start"] + width / 2
@@ -127,7 +127,7 @@ def plot_load_over_time(ax, res: Result, bucket: float | None = None):
     ax.set_xlabel("time (s)")
     ax.set_ylabel("requests / s")
     ax.set_xlim(0, res.scenario.duration)
-    ax.set_title(f"Load over time ({res.router.label()})")
+    ax.set_title(title or f"Load over time ({res.router.label()})")
     ax.legend(loc="upper left", fontsize=8, ncol=min(len(res.instance_ids), 6))
     return ax
 
@@ -195,7 +195,8 @@ def plot_metric(ax, results, metric: str = "session_loss_rate"):
     return ax
 
 
-def plot_request_sequence(ax, res: Result, users: Sequence[int] | int = 8, until: float | None = None):
+def plot_request_sequence(ax, res: Result, users: Sequence[int] | int = 8, until: float | None = None,
+                          title: str | None = None):
     """One row per user, one dot per request, coloured by the instance that served it.
 
     A sticky router paints each visit of a row in one colour; a stateless one scatters
@@ -227,23 +228,22 @@ def plot_request_sequence(ax, res: Result, users: Sequence[int] | int = 8, until
     ax.set_ylim(len(users) - 0.5, -0.5)
     ax.set_xlim(0, until)
     ax.set_xlabel("time (s)")
-    ax.set_title(f"Who served each request ({res.router.label()})")
+    ax.set_title(title or f"Who served each request ({res.router.label()})")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return ax
 
 
-def plot_users_per_instance(ax, res: Result):
+def plot_users_per_instance(ax, res: Result, title: str | None = None):
     """Bars: distinct users each instance served at least once; NAT and skew show up here."""
     served = res.served
     n = len(res.instance_ids)
     pairs = np.unique(res.workload.users[served] * n + res.instance[served])
     counts = np.bincount(pairs % n, minlength=n)
     ax.bar(res.instance_ids, counts, color=[instance_color(k) for k in range(n)])
-    ax.axhline(res.scenario.users / max(1, res.scenario.instances), color="k", ls="--", lw=1,
-               label="users / instances")
+    ax.axhline(counts.mean(), color="k", ls="--", lw=1, label="mean")
     ax.set_xlabel("instance")
     ax.set_ylabel("distinct users served")
-    ax.set_title(f"Users per instance ({res.router.label()})")
+    ax.set_title(title or f"Users per instance ({res.router.label()})")
     ax.legend(loc="lower right", fontsize=8)
     return ax
 
