@@ -14,7 +14,7 @@ AT = 300.0
 
 
 def instance_before_and_after(res, at):
-    """Per user with requests on both sides of ``at``: the instance of the last request before, first after."""
+    """Per user with requests on both sides of ``at``: instance of the last request before, first after."""
     users, inst, t = res.workload.users, res.instance, res.times
     served = inst >= 0
     before, after = served & (t < at), served & (t >= at)
@@ -41,7 +41,7 @@ class Fixed(sl.Router):
         return self.iid
 
 
-# -- through the simulator -----------------------------------------------------------------------------------------
+# -- through the simulator -------------------------------------------------------------------------
 def test_scale_out_moves_most_clients_with_source_hash_and_about_a_fifth_with_a_ring():
     """HAProxy balance source (map-based) moves 1 - 4/lcm(4,5) = 80% of clients going 4 -> 5;
     a ketama ring (nginx hash consistent, 160 points) moves only the new node's arc, about 1/5."""
@@ -106,7 +106,7 @@ def test_jump_scale_in_from_the_middle_renumbers():
     assert np.mean(last[last != 1] != first[last != 1]) > 0.1
 
 
-# -- by hand on a pool -------------------------------------------------------------------------------------------------
+# -- by hand on a pool -----------------------------------------------------------------------------
 def request(ip="203.0.113.9", headers=None, cookies=None):
     return sl.Request(ip, headers=headers, cookies=cookies)
 

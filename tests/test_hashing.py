@@ -34,7 +34,7 @@ def tables():
     return {name: H.build(name, NODES[:10]) for name in H.SCHEMES}
 
 
-# -- hashes: stable, and the same on every path ------------------------------------------------------------
+# -- hashes: stable, and the same on every path ----------------------------------------------------
 def test_stable_hash_is_blake2b_little_endian():
     """stable_hash is BLAKE2b-64 read little-endian: a definition that must never change."""
     for key in ["", "10.0.0.1", "user-42", "é"]:
@@ -100,7 +100,7 @@ def test_lookups_are_the_same_in_a_fresh_interpreter(tables):
     assert child["lookups"] == {n: [t.lookup(k) for k in keys] for n, t in tables.items()}
 
 
-# -- mod N -----------------------------------------------------------------------------------------------------
+# -- mod N -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("n, m", [(4, 5), (10, 11), (10, 12), (4, 6), (6, 3), (12, 8)])
 def test_mod_n_moves_one_minus_min_over_lcm(n, m):
     """N -> M nodes under h mod N moves 1 - min(N,M)/lcm(N,M) of keys (REFERENCE; L&V's 10 -> 12 example)."""
@@ -109,7 +109,7 @@ def test_mod_n_moves_one_minus_min_over_lcm(n, m):
     assert moved == pytest.approx(expected, abs=binomial_tol(expected))
 
 
-# -- adding and removing one node -------------------------------------------------------------------------------
+# -- adding and removing one node ------------------------------------------------------------------
 @pytest.mark.parametrize("scheme", CONSISTENT)
 def test_adding_a_node_moves_keys_only_to_it(scheme):
     """Karger et al. / L&V / Maglev: adding node N+1 moves about 1/(N+1) of keys, all to the new node.
@@ -173,7 +173,7 @@ def test_maglev_removal_changes_a_little_more_than_its_share():
     assert small > big
 
 
-# -- load spread ---------------------------------------------------------------------------------------------------
+# -- load spread -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("k", [10, 100, 1000])
 def test_ring_load_spread_falls_like_one_over_sqrt_vnodes(k):
     """Lamping & Veach 2014 (Karger's ring, k points per bucket): load std/mean about 1/sqrt(k).
@@ -197,14 +197,14 @@ def test_ring_weights_scale_a_nodes_points_and_share():
 
 @pytest.mark.parametrize("scheme", ["jump", "rendezvous", "modn", "maglev"])
 def test_even_schemes_give_equal_shares(scheme):
-    """Jump (L&V: equal expected share per bucket), rendezvous, mod N and Maglev are even up to sampling noise."""
+    """Jump (L&V: equal expected share per bucket), rendezvous, mod N and Maglev: even up to noise."""
     shares = H.load_shares(H.build(scheme, NODES[:7]), KEYS)
     assert list(shares) == NODES[:7]
     for share in shares.values():
         assert share == pytest.approx(1 / 7, abs=binomial_tol(1 / 7))
 
 
-# -- jump, bit for bit --------------------------------------------------------------------------------------------
+# -- jump, bit for bit -----------------------------------------------------------------------------
 @pytest.mark.parametrize("key, buckets, expected", [
     (1, 1, 0), (42, 57, 43), (256, 1024, 520), (0xDEAD10CC, 1, 0), (0xDEAD10CC, 666, 361),
     (16045690984833335023, 255, 237), (123456, 1000, 984),
@@ -221,7 +221,7 @@ def test_jump_grows_only_at_the_end(key, n):
     assert H.jump_bucket(key, n + 1) in (H.jump_bucket(key, n), n)
 
 
-# -- maglev ----------------------------------------------------------------------------------------------------------
+# -- maglev ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("n, size", [(3, 251), (10, 1009), (10, 65537), (64, 65537), (251, 251)])
 def test_maglev_entries_are_floor_or_ceil(n, size):
     """Eisenbud et al.: every backend holds floor(M/N) or ceil(M/N) of the M entries."""
@@ -231,7 +231,7 @@ def test_maglev_entries_are_floor_or_ceil(n, size):
     assert set(counts.tolist()) <= {size // n, -(-size // n)}
 
 
-# -- bounded loads -----------------------------------------------------------------------------------------------------
+# -- bounded loads ---------------------------------------------------------------------------------
 def bound(factor, m, n):
     return math.ceil(Fraction(str(factor)) * m / n)
 
@@ -282,7 +282,7 @@ def test_bounded_load_with_outside_loads_walks_past_full_nodes():
     assert home not in set(vector.tolist())
 
 
-# -- helpers and bad input ---------------------------------------------------------------------------------------------
+# -- helpers and bad input -------------------------------------------------------------------------
 def test_helpers_measure_what_they_say():
     a = H.Ring(NODES[:5])
     assert H.moved_fraction(a, H.Ring(NODES[:5]), KEYS) == 0.0

@@ -67,7 +67,7 @@ def stable_hash(key: str | bytes | int, seed: int = 0) -> int:
     return int.from_bytes(h.digest(), "little")
 
 
-# -- many keys at once -------------------------------------------------------------------------
+# -- many keys at once -----------------------------------------------------------------------------
 def hash_keys(keys: Iterable[str]) -> np.ndarray:
     """The :func:`stable_hash` of every string key, as a ``uint64`` array (same values, faster).
 
@@ -133,7 +133,7 @@ def _check_hash(h) -> int:
     return int(h)
 
 
-# -- checking what the schemes are built from -----------------------------------------------------
+# -- checking what the schemes are built from ------------------------------------------------------
 def _check_nodes(nodes) -> tuple[str, ...]:
     if isinstance(nodes, str | bytes):
         raise TypeError(f"nodes must be a list of node ids, not a single string {nodes!r}")
@@ -211,7 +211,7 @@ def _check_weights(weights, nodes: tuple[str, ...], vnodes: int) -> list[int]:
     return points
 
 
-# -- the common interface ------------------------------------------------------------------------------
+# -- the common interface --------------------------------------------------------------------------
 class HashScheme:
     """A key -> node mapping built from a list of node ids.
 
@@ -258,7 +258,7 @@ class HashScheme:
         return f"{type(self).__name__}({list(self.nodes)!r})"
 
 
-# -- mod N -------------------------------------------------------------------------------------------------
+# -- mod N -----------------------------------------------------------------------------------------
 class ModN(HashScheme):
     """``nodes[h % N]``: HAProxy's default map-based hash (``balance source``) and ``HeaderHash``.
 
@@ -272,7 +272,7 @@ class ModN(HashScheme):
         return (hashes % _U(len(self.nodes))).astype(np.intp)
 
 
-# -- the ring ------------------------------------------------------------------------------------------------
+# -- the ring --------------------------------------------------------------------------------------
 class Ring(HashScheme):
     """Karger et al.'s consistent-hashing ring, ketama style (nginx ``hash $key consistent``).
 
@@ -322,7 +322,7 @@ class Ring(HashScheme):
         return f"Ring({list(self.nodes)!r}, vnodes={self.vnodes})"
 
 
-# -- rendezvous --------------------------------------------------------------------------------------------
+# -- rendezvous ------------------------------------------------------------------------------------
 class Rendezvous(HashScheme):
     """Highest random weight (rendezvous) hashing: each key goes to the node that scores it highest.
 
@@ -338,10 +338,13 @@ class Rendezvous(HashScheme):
 
     def _index(self, h: int) -> int:
         best, best_i = -1, 0
-        for i, s in enumerate(self._seeds):
-            score = mix64(h ^ s)
-            if score > best:
-                best, best_i = score, i
+        for i, s in enumerate(self._seeds):       # mix64(h ^ s), inlined: this is the hot loop
+            z = ((h ^ s) + _GOLDEN) & _MASK64
+            z = ((z ^ (z >> 30)) * _MIX1) & _MASK64
+            z = ((z ^ (z >> 27)) * _MIX2) & _MASK64
+            z ^= z >> 31
+            if z > best:
+                best, best_i = z, i
         return best_i
 
     def _index_many(self, hashes):
@@ -355,7 +358,7 @@ class Rendezvous(HashScheme):
         return best_i
 
 
-# -- jump -----------------------------------------------------------------------------------------------------
+# -- jump ------------------------------------------------------------------------------------------
 _JUMP_MUL = 2862933555777941757
 
 
@@ -407,7 +410,7 @@ class Jump(HashScheme):
         return jump_buckets(hashes, len(self.nodes))
 
 
-# -- maglev ---------------------------------------------------------------------------------------------------
+# -- maglev ----------------------------------------------------------------------------------------
 class Maglev(HashScheme):
     """The lookup table of Google's Maglev load balancer (Eisenbud et al., NSDI 2016).
 
@@ -463,7 +466,7 @@ def _maglev_populate(offsets: list[int], skips: list[int], M: int) -> list[int]:
                 return entry
 
 
-# -- bounded loads --------------------------------------------------------------------------------------------
+# -- bounded loads ---------------------------------------------------------------------------------
 Loads = Mapping[str, float] | Callable[[str], float]
 
 
@@ -498,7 +501,7 @@ class BoundedLoad(Ring):
         self.load = [0] * len(self.nodes)
         self._placed: dict[int, int] = {}
 
-    # -- the bound and the walk -------------------------------------------------------------
+    # -- the bound and the walk --------------------------------------------------------------------
     def capacity(self, m: int) -> int:
         """The most keys one node may hold when ``m`` keys are placed: ``ceil(factor * m / N)``."""
         return math.ceil(self._c * Fraction(m) / len(self.nodes))
@@ -558,7 +561,7 @@ class BoundedLoad(Ring):
         """Per key, independently, the node :meth:`lookup` would give (nothing is assigned)."""
         return self._names[self.index_many(keys, loads)]
 
-    # -- the paper's model: keys arrive and leave -------------------------------------------------------
+    # -- the paper's model: keys arrive and leave --------------------------------------------------
     def _key_hash(self, key) -> int:
         if isinstance(key, str):
             return stable_hash(key)
@@ -611,7 +614,7 @@ class BoundedLoad(Ring):
                 f"assigned={self.assigned})")
 
 
-# -- building by name, and the measures the course uses ---------------------------------------------------------
+# -- building by name, and the measures the course uses --------------------------------------------
 SCHEMES: dict[str, type[HashScheme]] = {
     "modn": ModN, "ring": Ring, "rendezvous": Rendezvous, "jump": Jump, "maglev": Maglev,
     "bounded": BoundedLoad,

@@ -83,7 +83,7 @@ class ConsistentHash(Router):
         self._hashes: dict[str, int] = {}
         self._memo: dict[str, str] = {}
 
-    # -- presets copying real balancers -------------------------------------------------------
+    # -- presets copying real balancers ------------------------------------------------------------
     @classmethod
     def nginx(cls, key: str = "src") -> ConsistentHash:
         """nginx ``hash $key consistent``: ketama, 160 points per server; an empty key goes round robin."""
@@ -114,7 +114,7 @@ class ConsistentHash(Router):
         """The display name, with the scheme: ``ConsistentHash[maglev]``."""
         return self.name or f"ConsistentHash[{self.scheme}]"
 
-    # -- the table ----------------------------------------------------------------------------------
+    # -- the table ---------------------------------------------------------------------------------
     def _rebuild(self, pool: Pool) -> None:
         nodes = pool.members if self.scheme == "jump" else pick_healthy(pool)
         options = dict(self.options)
@@ -145,7 +145,7 @@ class ConsistentHash(Router):
         healthy = pick_healthy(pool)
         return healthy[hashing.jump_bucket(h, len(healthy))]
 
-    # -- the Router interface ---------------------------------------------------------------------
+    # -- the Router interface ----------------------------------------------------------------------
     def route(self, request: Request, pool: Pool) -> str:
         """The instance the request's key hashes to, or the fallback's pick when the key is missing."""
         value = self._key(request)
