@@ -51,6 +51,7 @@ def test_hash_keys_matches_stable_hash():
     assert H.hash_keys(np.array(keys)).tolist() == hashes.tolist()
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=50))
 def test_mix64_scalar_and_vector_agree(values):
     vector = H.mix64(np.array(values, dtype=np.int64))
@@ -215,6 +216,7 @@ def test_jump_matches_the_papers_code(key, buckets, expected):
     assert H.jump_buckets(np.array([key], dtype=np.uint64), buckets)[0] == expected
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=0, max_value=2**64 - 1), st.integers(min_value=1, max_value=5000))
 def test_jump_grows_only_at_the_end(key, n):
     """L&V: going from n to n+1 buckets, a key stays or jumps to the new bucket n."""
