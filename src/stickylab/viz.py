@@ -117,18 +117,35 @@ def _rate(res: Result, bucket: float | None):
     return tl, width
 
 
+def _added_at(res: Result) -> dict[str, float]:
+    """When each scaled-out instance joined (instances there from the start are absent)."""
+    born, n = {}, res.scenario.instances
+    for event in res.events:
+        if isinstance(event, ev.ScaleOut):
+            for _ in range(event.count):
+                born[f"i{n}"] = event.at
+                n += 1
+    return born
+
+
 def plot_load_over_time(ax, res: Result, bucket: float | None = None, title: str | None = None):
-    """Lines: requests per second each instance served, over the run, with its events marked."""
+    """Lines: requests per second each instance served, over the run; its capacity dashed, events marked."""
     tl, width = _rate(res, bucket)
     mid = tl["start"] + width / 2
+    born = _added_at(res)
+    peak = 0.0
     for k, iid in enumerate(res.instance_ids):
-        ax.plot(mid, tl["load"][k] / width, color=instance_color(k), lw=1.5, label=iid)
+        rate = np.where(tl["start"] + width > born.get(iid, 0.0), tl["load"][k] / width, np.nan)
+        peak = max(peak, float(np.nanmax(rate, initial=0.0)))
+        ax.plot(mid, rate, color=instance_color(k), lw=1.5, label=iid)
+    ax.axhline(res.scenario.capacity, color="k", ls="--", lw=1, label="capacity")
+    ax.set_ylim(0, max(peak, res.scenario.capacity) * 1.3)
     mark_events(ax, res.events)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("requests / s")
     ax.set_xlim(0, res.scenario.duration)
     ax.set_title(title or f"Load over time ({res.router.label()})")
-    ax.legend(loc="upper left", fontsize=8, ncol=min(len(res.instance_ids), 6))
+    ax.legend(loc="upper left", fontsize=8, ncol=min(len(res.instance_ids) + 1, 6))
     return ax
 
 
@@ -333,6 +350,6 @@ def mark_events(ax, events) -> None:
         ax.axvline(event.at, color=colour, ls=":", lw=1.5)
         who = getattr(event, "id", None)
         text = f"{who} {verb}" if who else f"+{getattr(event, 'count', 1)} {verb}"
-        ax.annotate(text, (event.at, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -10),
+        ax.annotate(text, (event.at, 0.0), xycoords=("data", "axes fraction"), xytext=(4, 4),
                     textcoords="offset points", color=colour, fontsize=8,
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
