@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 _MASK64 = (1 << 64) - 1
+_MAX_RING = 1 << 23          # Envoy's maximum_ring_size
+_MAX_TABLE = 1 << 24
 
 
 def _key_bytes(key) -> bytes:
@@ -169,6 +171,9 @@ def _is_prime(n: int) -> bool:
 
 def _check_table_size(table_size) -> int:
     _check_int("table_size", table_size, 2)
+    if table_size > _MAX_TABLE:
+        raise ValueError(f"table_size={table_size!r} is over {_MAX_TABLE:,} entries; Maglev uses "
+                         "65537 or 655373")
     if not _is_prime(int(table_size)):
         raise ValueError(f"Maglev's table_size must be prime (e.g. 65537 or 655373), "
                          f"got table_size={table_size!r}")
@@ -288,6 +293,9 @@ class Ring(HashScheme):
         super().__init__(nodes)
         self.vnodes = _check_int("vnodes", vnodes, 1)
         counts = _check_weights(weights, self.nodes, self.vnodes)
+        if sum(counts) > _MAX_RING:
+            raise ValueError(f"{sum(counts):,} ring points is more than {_MAX_RING:,} (Envoy's "
+                             f"maximum_ring_size); lower vnodes={self.vnodes}")
         self.weights = weights
         labels = [f"{n}-{i}" for n, c in zip(self.nodes, counts) for i in range(c)]
         owner = np.repeat(np.arange(len(self.nodes)), counts)
