@@ -99,7 +99,7 @@ def time_bound(seconds: float = CALL_SECONDS, what: str = "the call"):
 def call(subject, fn: Callable, *args, request: Request | None = None,
          seconds: float = CALL_SECONDS, what: str | None = None, **kwargs):
     """Call ``fn(*args, **kwargs)`` time-bounded; any exception becomes a teaching AssertionError."""
-    what = what or f"{describe(subject)}.{getattr(fn, '__name__', 'call')}()"
+    what = what or f"{getattr(fn, '__name__', 'the call')}()"
     try:
         with time_bound(seconds, what):
             return fn(*args, **kwargs)
@@ -121,7 +121,7 @@ def route(router: Router, req: Request, pool_: Pool, *, allow: Iterable[str] | N
     """
     if not isinstance(router, Router):
         raise AssertionError(f"expected a stickylab Router (a subclass of sl.Router), got {router!r}")
-    iid = call(router, router.route, req, pool_, request=req, what=f"{describe(router)}.route()")
+    iid = call(router, router.route, req, pool_, request=req, what="route()")
     check(isinstance(iid, str), router,
           f"route() returned {iid!r}; it must return an instance id such as 'i0'", req)
     allowed = tuple(pool_.ids if allow is None else allow)
@@ -142,7 +142,7 @@ def respond(router: Router, req: Request, instance: str) -> Response:
     """Call ``router.on_response`` with a fresh :class:`~stickylab.Response`; return it (time-bounded)."""
     response = Response()
     call(router, router.on_response, req, instance, response, request=req,
-         what=f"{describe(router)}.on_response()")
+         what="on_response()")
     return response
 
 
@@ -176,7 +176,7 @@ class Client:
 def no_healthy_ok(router: Router, req: Request, pool_: Pool) -> str | None:
     """Route ``req``; None if the router raised :class:`~stickylab.NoHealthyInstance` (a 503)."""
     try:
-        with time_bound(CALL_SECONDS, f"{describe(router)}.route()"):
+        with time_bound(CALL_SECONDS, "route()"):
             return router.route(req, pool_)
     except NoHealthyInstance:
         return None

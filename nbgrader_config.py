@@ -1,0 +1,52 @@
+"""nbgrader configuration of the StickyLab course (read by every nbgrader command run here).
+
+Instructors run nbgrader from this directory: `solutions/` is the source (with solutions
+and hidden tests), `exercises/` the release learners work in. Paths below are relative to
+this file's directory unless an environment variable says otherwise.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "stickylab"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+# The gradebook lives beside this file and is never committed (see .gitignore).
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+
+# The exchange: a folder on this machine for a class run on one computer, or the shared
+# folder every JupyterHub user can reach (set STICKYLAB_EXCHANGE=/srv/nbgrader/exchange).
+c.Exchange.root = os.environ.get("STICKYLAB_EXCHANGE", os.path.join(HERE, ".exchange"))
+
+# Autograding: every cell gets a time limit, and a kernel stuck in a learner's infinite
+# loop is interrupted so the rest of the notebook (and the class) is still graded.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+c.Execute.startup_timeout = 60
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 60
+# A learner who deleted a test cell gets it back (and is graded on it).
+c.OverwriteCells.add_missing_cells = True
+
+# The release keeps no outputs; the stub learners replace.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
+c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+
+# Repair metadata that learners damaged (duplicated cells, edited nbgrader metadata) before
+# nbgrader's own checks, so such a submission is graded instead of failing to grade.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "stickylab.grade.repair.RepairCellMetadata",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

@@ -1,0 +1,88 @@
+"""Reference submissions for every assignment, and how they become notebooks.
+
+Each ``<assignment>/<kind>.py`` file is a list of ``# %% <grade_id>`` sections; a section
+replaces the code of that solution cell in the released notebook (cells not named keep
+the release's stub). ``# expect: <grade_id> <phrase>`` lines name each test cell the
+submission must fail when autograded, and a phrase (case-insensitive) its message
+contains. The solution submission is not stored: it is the source notebook's solution
+cells with the ``### BEGIN/END SOLUTION`` markers taken out.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+_SECTION = re.compile(r"^# %% (\S+)\s*$", re.M)
+_EXPECT = re.compile(r"^# expect: (\S+)[ \t]*(.*)$", re.M)
+
+
+def assignments() -> list[str]:
+    """Every assignment in ``solutions/``, in order."""
+    return sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+
+
+def notebook_name(assignment: str) -> str:
+    """The assignment's notebook file name (one notebook per assignment)."""
+    return f"{assignment}.ipynb"
+
+
+def release(assignment: str) -> nbformat.NotebookNode:
+    """The released (student) notebook of ``assignment``."""
+    return nbformat.read(ROOT / "exercises" / assignment / notebook_name(assignment), as_version=4)
+
+
+def source(assignment: str) -> nbformat.NotebookNode:
+    """The source notebook (solutions and hidden tests) of ``assignment``."""
+    return nbformat.read(ROOT / "solutions" / assignment / notebook_name(assignment), as_version=4)
+
+
+def parse(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(grade_id -> replacement code, grade_id -> expected phrase) of one submission file."""
+    text = path.read_text()
+    expect = {gid: phrase.strip() for gid, phrase in _EXPECT.findall(text)}
+    parts = _SECTION.split(text)
+    sections = {parts[k]: parts[k + 1].strip("\n") for k in range(1, len(parts), 2)}
+    return sections, expect
+
+
+def solution_sections(assignment: str) -> dict[str, str]:
+    """The source's solution cells with the solution markers removed."""
+    out = {}
+    for cell in source(assignment).cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            lines = [ln for ln in cell.source.splitlines()
+                     if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+            out[cell.metadata.nbgrader.grade_id] = "\n".join(lines)
+    return out
+
+
+def fill(assignment: str, sections: dict[str, str]) -> nbformat.NotebookNode:
+    """The release with the named solution cells' code replaced."""
+    nb = copy.deepcopy(release(assignment))
+    solution_ids = {c.metadata.nbgrader.grade_id for c in nb.cells
+                    if c.metadata.get("nbgrader", {}).get("solution")}
+    unknown = set(sections) - solution_ids
+    if unknown:
+        raise ValueError(f"{assignment}: no solution cell(s) {sorted(unknown)} to replace")
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in sections:
+            cell.source = sections[gid]
+    return nb
+
+
+def submission(assignment: str, kind: str) -> tuple[nbformat.NotebookNode, dict[str, str]]:
+    """The notebook of a reference submission (``solution``, ``release``, ``wrong``, ``hostile``)
+    and the test cells it must fail (grade_id -> phrase)."""
+    if kind == "solution":
+        return fill(assignment, solution_sections(assignment)), {}
+    if kind == "release":
+        return release(assignment), {}
+    sections, expect = parse(HERE / assignment / f"{kind}.py")
+    return fill(assignment, sections), expect
