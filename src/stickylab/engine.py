@@ -187,9 +187,12 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
     next_check = min(next_event, next_purge)
     counter = 0
     live = run.live
+    live_get = live.get
     codes, lat_col = [], []
     add_code, add_lat = codes.append, lat_col.append
-    nan = math.nan
+    nan, never = math.nan, -math.inf
+    login, logout, needed, lost, hit = LOGIN, LOGOUT, NEEDED, LOST, HIT
+    new_request = Request
     t = 0.0
 
     def in_flight(iid):     # Pool.load: requests queued or in service at the current time t
@@ -226,27 +229,31 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
                 run.apply(*plan.pop(0))
                 next_event = plan[0][0].at if plan else math.inf
             live = run.live
+            live_get = live.get
             if t >= next_purge:
                 run.purge(t)
                 next_purge = t + _PURGE_EVERY
             next_check = min(next_event, next_purge)
         if t >= next_expiry[u]:
             expire_cookies(u, t)
-        request = Request(ip, headers[u], jars[u], path, t)
+        request = new_request(ip, headers[u], jars[u], path, t)
         try:
             iid = route(request, pool)
         except NoHealthyInstance:
             iid = _NO_INSTANCE
         except Exception as exc:
             raise _route_error(router, request, exc) from exc
-        inst = live.get(iid) if type(iid) is str else None
+        try:
+            inst = live_get(iid)
+        except TypeError:       # unhashable: certainly not an instance id
+            inst = None
         if inst is None:
             if iid is not _NO_INSTANCE and type(iid) is not str:
                 raise RouterError(f"{_describe(router)} returned {iid!r}, which is not an instance "
                                   f"id (a string such as 'i0'), for {request!r}")
-            add_code(-16 | FAILED if kind == LOGIN else -16 | FAILED | NEEDED)
+            add_code(-16 | FAILED if kind == login else -16 | FAILED | NEEDED)
             add_lat(nan)
-            if kind == LOGOUT:
+            if kind == logout:
                 end_visit(u)
             continue
 
@@ -254,20 +261,20 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
         sessions = inst.sessions if store is None else store
         sid = sids[u]
         new_sid = None
-        if kind == LOGIN:
+        if kind == login:
             flags = 0
             counter += 1
             new_sid = f"s{counter:x}"
             sessions[new_sid] = t
-        elif sid is not None and t - sessions.get(sid, -math.inf) <= timeout:
-            flags = NEEDED
-            if kind == LOGOUT:
+        elif sid is not None and t - sessions.get(sid, never) <= timeout:
+            flags = needed
+            if kind == logout:
                 del sessions[sid]
             else:
                 sessions[sid] = t
         else:
-            flags = NEEDED | LOST
-            if kind != LOGOUT:
+            flags = needed | lost
+            if kind != logout:
                 counter += 1
                 new_sid = f"s{counter:x}"
                 sessions[new_sid] = t
@@ -276,7 +283,7 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
         cache = inst.cache
         if u in cache:
             cache.move_to_end(u)
-            flags |= HIT
+            flags |= hit
             wait = extra
         else:
             cache[u] = None
@@ -292,7 +299,7 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
         # The response: the application's cookie, then whatever the router adds.
         if new_sid is not None:
             app_cookies = [Cookie(APP_COOKIE, new_sid)]
-        elif kind == LOGOUT:
+        elif kind == logout:
             app_cookies = [Cookie(APP_COOKIE, "", max_age=0)]
         else:
             app_cookies = None
@@ -326,7 +333,7 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
             if user_ids[u] is None:
                 user_ids[u] = f"u{u}"
             headers[u] = Headers({"x-user-id": user_ids[u], "authorization": f"Bearer {new_sid}"})
-        if kind == LOGOUT:
+        if kind == logout:
             end_visit(u)
     while plan:     # events after the last request still change the pool (and its series)
         run.apply(*plan.pop(0))

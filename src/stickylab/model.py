@@ -143,9 +143,10 @@ class Pool:
             ``ip_hash`` walks when it rehashes past a dead peer), in creation order.
         version: grows by one each time the pool changes, so a router can cache what
             it derives from the pool.
+        is_up: ``is_up(iid)`` is True if ``iid`` is live (healthy or draining).
     """
 
-    __slots__ = ("ids", "healthy", "draining", "members", "version", "_up", "_load")
+    __slots__ = ("ids", "healthy", "draining", "members", "version", "is_up", "_load")
 
     def __init__(self, healthy: Iterable[str] = (), draining: Iterable[str] = (),
                  members: Iterable[str] | None = None,
@@ -171,12 +172,10 @@ class Pool:
             raise ValueError(f"live instance(s) {missing} are not members of the pool")
         self.healthy, self.draining, self.members = healthy, draining, members
         self.ids = tuple(sorted(healthy + draining, key=order.__getitem__))
-        self._up = frozenset(self.ids)
+        # is_up(iid): True if iid is live (healthy or draining), so it can still serve its
+        # sticky users. A bound set lookup: routers call it on every request.
+        self.is_up = frozenset(self.ids).__contains__
         self.version += 1
-
-    def is_up(self, iid: str) -> bool:
-        """True if ``iid`` is live (healthy or draining): it can still serve its sticky users."""
-        return iid in self._up
 
     def load(self, iid: str) -> float:
         """Requests in flight at the instance now (0 for an instance the pool does not know)."""
