@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import events as ev
 from .metrics import LOST, Result
@@ -328,15 +329,24 @@ def plot_key_movement(ax, labels: Sequence[str], moved: Sequence[float],
 
 
 def plot_sweep(ax, x: Sequence[float], series: Mapping[str, Sequence[float]], xlabel: str,
-               ylabel: str, percent: bool = False, title: str | None = None):
-    """Lines with markers: a measured value against a swept knob, one line per router or setting."""
+               ylabel: str, percent: bool = False, title: str | None = None, log: bool = False):
+    """Lines with markers: a measured value against a swept knob, one line per router or setting.
+
+    ``percent`` formats the y axis as percentages; ``log`` makes it logarithmic.
+    """
+    x = list(x)
     for n, (label, ys) in enumerate(series.items()):
-        ax.plot(list(x), list(ys), marker="o", color=router_color(n), lw=1.8, label=label)
+        ax.plot(x, list(ys), marker="o", color=router_color(n), lw=1.8, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    if all(isinstance(v, int | np.integer) for v in x):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if log:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(bottom=0)
     if percent:
         ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.set_ylim(bottom=0)
     if title:
         ax.set_title(title)
     ax.legend(fontsize=8)
