@@ -21,7 +21,7 @@ from .metrics import LOST, Result
 
 __all__ = [
     "METRIC_LABELS", "as_results", "figure", "instance_color", "mark_events", "plot_affinity_table",
-    "plot_instance_load", "plot_key_movement", "plot_latency_cdf", "plot_load_over_time",
+    "plot_hit_rate_over_time", "plot_instance_load", "plot_key_balance", "plot_key_movement", "plot_latency_cdf", "plot_load_over_time",
     "plot_losses_over_time", "plot_metric", "plot_request_sequence", "plot_routing_log",
     "plot_sweep",
     "plot_users_per_instance", "router_color",
@@ -166,6 +166,24 @@ def plot_losses_over_time(ax, results, bucket: float | None = None, what: str = 
     ax.set_ylim(bottom=0)
     ax.set_title("Users logged out over time" if what == "lost" else "Failed requests over time")
     ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def plot_hit_rate_over_time(ax, results, bucket: float | None = None):
+    """Lines: the share of requests that found their user's data in the local cache, over time, per router."""
+    results = as_results(results)
+    for n, (label, res) in enumerate(results.items()):
+        tl, width = _rate(res, bucket)
+        ax.plot(tl["start"] + width / 2, tl["hit_rate"], color=router_color(n), lw=1.8, label=label)
+    first = next(iter(results.values()))
+    mark_events(ax, first.events)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("cache hit rate")
+    ax.set_xlim(0, first.scenario.duration)
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_title("Cache hits over time")
+    ax.legend(loc="lower left", fontsize=8)
     return ax
 
 
@@ -320,11 +338,28 @@ def plot_key_movement(ax, labels: Sequence[str], moved: Sequence[float],
         ax.scatter(list(labels), list(ideal), marker="_", s=900, color="k", zorder=3,
                    label="the least that must move")
         ax.legend(loc="upper right", fontsize=8)
-    ax.set_ylim(0, 1.08)
+    ax.set_ylim(0, 1.25)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     ax.set_ylabel("keys that moved (share)")
-    ax.set_title("Keys that changed instance")
+    ax.set_title("Keys that changed node")
     ax.tick_params(axis="x", labelsize=8)
+    return ax
+
+
+def plot_key_balance(ax, labels: Sequence[str], busiest: Sequence[float]):
+    """Bars: the busiest node's share of the keys over its fair share 1/N, per scheme (1 = even)."""
+    busiest = list(busiest)
+    bars = ax.bar(list(labels), busiest, color=[router_color(n) for n in range(len(busiest))])
+    for bar, v in zip(bars, busiest):
+        ax.annotate(f"{v:.2f}", (bar.get_x() + bar.get_width() / 2, v), ha="center",
+                    va="bottom", fontsize=8)
+    ax.axhline(1.0, color="k", ls="--", lw=1, label="perfectly even")
+    ax.set_ylim(0, max(1.5, max(busiest, default=1.0) * 1.15))
+    ax.set_ylabel("busiest node's keys / fair share")
+    ax.set_title("How evenly keys spread")
+    ax.tick_params(axis="x", labelsize=8)
+    ax.legend(loc="lower right", fontsize=8)
     return ax
 
 

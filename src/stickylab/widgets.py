@@ -15,8 +15,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as w
+import numpy as np
 
 from . import events as ev
+from . import hashing
 from . import viz
 from .engine import simulate
 from .metrics import Result
@@ -24,7 +26,7 @@ from .model import Pool, Request, Response
 from .routers import Router, make
 from .scenario import Scenario
 
-__all__ = ["Dashboard", "Stepper", "scenario_dashboard", "float_slider", "int_slider", "panel", "picker", "summary_html", "sweep"]
+__all__ = ["Dashboard", "Stepper", "hashing_dashboard", "key_movement", "scenario_dashboard", "float_slider", "int_slider", "panel", "picker", "summary_html", "sweep"]
 
 
 def _in_notebook() -> bool:
@@ -326,6 +328,68 @@ def scenario_dashboard(scenario: Scenario, routers: Mapping, knobs: Mapping | No
     options.setdefault("instances", scenario.instances)
     options.setdefault("duration", scenario.duration)
     return Dashboard(run, panels, controls, events=events, **options)
+
+
+#: The hashing schemes compared in the course, with the options real balancers use.
+HASH_SCHEMES = {"mod N": ("modn", {}), "ring": ("ring", {}), "rendezvous": ("rendezvous", {}),
+                "jump": ("jump", {}), "maglev": ("maglev", {"table_size": 65537})}
+CHANGES = ("add a node", "remove the last node", "remove the first node")
+
+
+def _after(nodes: list[str], change: str) -> list[str]:
+    if change == "add a node":
+        return nodes + [f"n{len(nodes)}"]
+    if len(nodes) < 2:
+        raise ValueError("cannot remove the only node")
+    if change == "remove the last node":
+        return nodes[:-1]
+    if change == "remove the first node":
+        return nodes[1:]
+    raise ValueError(f"unknown change {change!r}; choose from {', '.join(CHANGES)}")
+
+
+def key_movement(nodes: int, change: str, keys: int = 50_000, vnodes: int = 160) -> dict:
+    """Hash ``keys`` user keys onto ``nodes`` nodes with each scheme, apply ``change``, measure.
+
+    Returns ``{"moved": {scheme: share of keys that changed node}, "busiest": {scheme:
+    busiest node's share / (1/N)} before the change, "least": the share that must move}``.
+    """
+    if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1:
+        raise ValueError(f"nodes must be a positive integer, got nodes={nodes!r}")
+    if isinstance(keys, bool) or not isinstance(keys, int) or keys < 1:
+        raise ValueError(f"keys must be a positive integer, got keys={keys!r}")
+    before_ids = [f"n{k}" for k in range(nodes)]
+    after_ids = _after(before_ids, change)
+    hashes = hashing.mix64(np.arange(keys))
+    position = {iid: k for k, iid in enumerate(before_ids)}
+    same = np.array([position.get(iid, -1) for iid in after_ids])   # after's nodes, numbered as before
+    moved, busiest = {}, {}
+    for label, (scheme, options) in HASH_SCHEMES.items():
+        options = dict(options, vnodes=vnodes) if scheme == "ring" else options
+        before = hashing.build(scheme, before_ids, **options).index_many(hashes)
+        after = hashing.build(scheme, after_ids, **options).index_many(hashes)
+        moved[label] = float(np.mean(before != same[after]))
+        busiest[label] = float(np.bincount(before).max() / keys * nodes)
+    least = 1 / len(after_ids) if change == "add a node" else 1 / nodes
+    return {"moved": moved, "busiest": busiest, "least": least}
+
+
+def hashing_dashboard(keys: int = 50_000) -> Dashboard:
+    """Key movement and balance of mod-N and consistent hashing, as the node count changes."""
+    def run(nodes, change, vnodes):
+        return key_movement(nodes, change, keys=keys, vnodes=vnodes)
+
+    def moved(ax, r):
+        viz.plot_key_movement(ax, list(r["moved"]), list(r["moved"].values()),
+                              ideal=[r["least"]] * len(r["moved"]))
+
+    def balance(ax, r):
+        viz.plot_key_balance(ax, list(r["busiest"]), list(r["busiest"].values()))
+
+    controls = {"nodes": int_slider("nodes before", 4, 1, 30),
+                "change": picker("change", CHANGES),
+                "vnodes": int_slider("ring points per node", 160, 1, 500)}
+    return Dashboard(run, [moved, balance], controls, summary=False)
 
 
 # -- routing by hand ---------------------------------------------------------------------------
