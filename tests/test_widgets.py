@@ -1,0 +1,163 @@
+import ipywidgets as w
+import numpy as np
+import pytest
+
+import stickylab as sl
+from stickylab import viz
+from stickylab import widgets as sw
+
+SC = sl.Scenario(users=200, instances=3, duration=120.0, seed=3)
+
+
+def _dashboard(**options):
+    return sw.scenario_dashboard(
+        SC, {"CookieInsert": "CookieInsert", "RoundRobin": "RoundRobin"},
+        {"instances": sw.int_slider("instances", 3, 1, 6)}, **options)
+
+
+def _bar_heights(dash, panel=1):
+    return [p.get_height() for p in dash.axes[panel].patches]
+
+
+def test_changing_a_control_reruns_and_redraws():
+    dash = _dashboard()
+    first, image = dash.results, dash.image.value
+    assert list(first) == ["CookieInsert"] and len(_bar_heights(dash)) == 3
+    dash.controls["instances"].value = 5          # what the slider does when released
+    assert dash.results is not first
+    assert dash.results["CookieInsert"].scenario.instances == 5
+    assert len(_bar_heights(dash)) == 5 and dash.image.value != image
+    dash.controls["router"].value = "RoundRobin"
+    assert list(dash.results) == ["RoundRobin"]
+    assert dash.results["RoundRobin"].session_loss_rate() > 0.5
+    assert dash.seconds > 0
+
+
+def test_the_figure_is_reused_not_recreated():
+    dash = _dashboard()
+    fig, axes = dash.fig, list(dash.axes)
+    dash.controls["instances"].value = 4
+    assert dash.fig is fig and dash.axes == axes
+    assert len(fig.axes) == 2
+
+
+def test_fail_button_fails_an_instance():
+    dash = _dashboard(events=True)
+    assert dash.results["CookieInsert"].failed_requests() == 0
+    dash._buttons["at"].value = 60.0
+    dash._buttons["fail"].click()
+    assert dash.events() == [sl.Fail("i0", at=60.0)]
+    res = dash.results["CookieInsert"]
+    assert res.events == [sl.Fail("i0", at=60.0)]
+    assert not (res.instance[res.times > 60.0] == 0).any()
+    assert res.timeline()["lost"].sum() > 0
+    assert dash.axes[1].patches[0].get_hatch()          # the failed instance's bar is hatched
+
+
+def test_add_button_adds_an_instance_and_clear_forgets_events():
+    dash = _dashboard(events=True)
+    dash._buttons["add"].click()
+    assert dash.results["CookieInsert"].instance_ids == ["i0", "i1", "i2", "i3"]
+    assert len(_bar_heights(dash)) == 4
+    dash._buttons["clear"].click()
+    assert dash.events() == [] and len(_bar_heights(dash)) == 3
+
+
+def test_fail_picks_instances_that_are_healthy_then():
+    dash = _dashboard(events=True)
+    dash.controls["instances"].value = 2
+    dash.add_instance(at=10.0)
+    for at in (20.0, 30.0, 40.0, 50.0):
+        dash.fail_instance(at=at)
+    assert dash.events() == [sl.ScaleOut(at=10.0), sl.Fail("i0", at=20.0), sl.Fail("i1", at=30.0),
+                             sl.Fail("i2", at=40.0)]
+    assert dash.results["CookieInsert"].failed_requests() > 0      # nobody left after t=40
+    with pytest.raises(ValueError, match="at must be a time"):
+        dash.fail_instance(at=500.0)
+
+
+def test_router_options_come_from_knobs_that_are_not_scenario_fields():
+    dash = sw.scenario_dashboard(
+        SC, {"table": lambda expire: sl.routers.StickTable("src", expire=expire)},
+        {"expire": sw.float_slider("expire", 600.0, 5.0, 600.0, 5.0)})
+    assert dash.results["table"].router.table.expire == 600.0
+    dash.controls["expire"].value = 5.0
+    assert dash.results["table"].router.table.expire == 5.0
+    assert dash.results["table"].session_loss_rate() > 0
+
+
+def test_running_every_router_side_by_side():
+    dash = sw.scenario_dashboard(SC, {"a": "RoundRobin", "b": "CookieInsert"}, choose=False,
+                                 panels=[sw.panel(viz.plot_metric, which=None)])
+    assert list(dash.results) == ["a", "b"] and "router" not in dash.controls
+    assert "<td><b>a</b></td>" in dash.table.value and "<td><b>b</b></td>" in dash.table.value
+
+
+def test_a_bad_combination_is_reported_and_the_last_plot_kept():
+    def run(users):
+        return sl.simulate(SC.replace(users=users), "RoundRobin")
+    dash = sw.Dashboard(run, [sw.panel(viz.plot_instance_load)], {"users": w.IntText(value=100)})
+    good = dash.results
+    dash.controls["users"].value = -1
+    assert dash.results is good and "users must be a positive integer" in dash.status.value
+    dash.controls["users"].value = 120
+    assert dash.status.value == "" and dash.results is not good
+
+
+def test_panel_picks_a_result_by_position_or_label():
+    seen = []
+    runs = {"x": sl.simulate(SC, "RoundRobin"), "y": sl.simulate(SC, "CookieInsert")}
+    sw.panel(lambda ax, res: seen.append(res), which="y")(None, runs)
+    sw.panel(lambda ax, res: seen.append(res), which=0)(None, runs)
+    sw.panel(lambda ax, res: seen.append(res), which=None)(None, runs)
+    assert seen == [runs["y"], runs["x"], runs]
+
+
+def test_dashboard_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="run must be callable"):
+        sw.Dashboard(None, [lambda ax, r: None])
+    with pytest.raises(TypeError, match="panels"):
+        sw.Dashboard(lambda: None, [])
+    with pytest.raises(TypeError, match="control 'n'"):
+        sw.Dashboard(lambda n: None, [lambda ax, r: None], {"n": 3})
+    with pytest.raises(ValueError, match="routers"):
+        sw.scenario_dashboard(SC, {})
+
+
+def test_sweep_fills_its_progress_bar_and_keeps_order():
+    bar = w.IntProgress()
+    assert sw.sweep(lambda n: n * n, [3, 1, 2], bar=bar) == [9, 1, 4]
+    assert (bar.value, bar.max, bar.bar_style) == (3, 3, "success")
+
+
+def test_stepper_routes_one_request_per_step_and_stops():
+    requests = [sl.Request(ip, time=float(t)) for t, ip in enumerate(["192.0.2.1", "192.0.2.2", "192.0.2.1"])]
+    stepper = sw.Stepper(sl.routers.StickTable("src"), requests, sl.Pool(healthy=["i0", "i1"]))
+    assert stepper.step() == "i0" and stepper.step() == "i1"
+    stepper.button.click()
+    assert [iid for _, iid in stepper.log] == ["i0", "i1", "i0"]
+    assert stepper.step() is None and stepper.button.disabled
+    assert len(stepper.router.table) == 2
+    with pytest.raises(TypeError, match="Request"):
+        sw.Stepper(sl.routers.RoundRobin(), ["192.0.2.1"], sl.Pool(healthy=["i0"]))
+
+
+def test_key_movement_matches_the_closed_forms():
+    r = sw.key_movement(4, "add a node", keys=20_000)
+    assert abs(r["moved"]["mod N"] - 0.8) < 0.01 and r["least"] == 0.2
+    assert all(abs(r["moved"][s] - 0.2) < 0.05 for s in ("ring", "rendezvous", "jump", "maglev"))
+    assert all(b >= 1.0 for b in r["busiest"].values())
+    removed = sw.key_movement(4, "remove the last node", keys=20_000)
+    assert removed["least"] == 0.25 and abs(removed["moved"]["jump"] - 0.25) < 0.02
+    with pytest.raises(ValueError, match="nodes must be a positive integer"):
+        sw.key_movement(0, "add a node")
+    with pytest.raises(ValueError, match="unknown change"):
+        sw.key_movement(3, "shuffle")
+
+
+def test_hashing_dashboard_follows_its_controls():
+    dash = sw.hashing_dashboard(keys=5_000)
+    before = dash.results["moved"]["mod N"]
+    dash.controls["nodes"].value = 9
+    assert dash.results["moved"]["mod N"] != before
+    assert np.isclose([p.get_height() for p in dash.axes[0].patches][0], dash.results["moved"]["mod N"])
