@@ -71,10 +71,12 @@ def p90(values):
 
 
 def main(repeats=15):
-    print(f"dashboard update (simulate + redraw + PNG), {repeats} repeats, target {TARGET_MS:.0f} ms")
+    print(f"dashboard update (simulate + redraw + PNG), {repeats} repeats, "
+          f"target {TARGET_MS:.0f} ms")
     print(f"{'dashboard':28s} {'median':>8s} {'p90':>8s} {'redraw':>8s}  requests")
-    for name, build in [("lesson 1 (stateless)", lesson1), ("lesson 3 (after a crash)", lesson3_after_a_crash),
-                        ("lesson 6 (1500 skewed users)", lesson6_skewed), ("lesson 9 (50k keys)", lesson9_hashing)]:
+    dashboards = [("lesson 1 (stateless)", lesson1), ("lesson 3 (after a crash)", lesson3_after_a_crash),
+                  ("lesson 6 (1500 skewed users)", lesson6_skewed), ("lesson 9 (50k keys)", lesson9_hashing)]
+    for name, build in dashboards:
         dash = build()
         full, redraw = measure(dash, repeats)
         results = dash.results

@@ -20,10 +20,10 @@ from . import events as ev
 from .metrics import LOST, Result
 
 __all__ = [
-    "METRIC_LABELS", "as_results", "figure", "instance_color", "mark_events", "plot_affinity_table",
-    "plot_hit_rate_over_time", "plot_instance_load", "plot_key_balance", "plot_key_movement", "plot_latency_cdf", "plot_load_over_time",
-    "plot_losses_over_time", "plot_metric", "plot_request_sequence", "plot_routing_log",
-    "plot_sweep",
+    "METRIC_LABELS", "as_results", "figure", "instance_color", "mark_events",
+    "plot_affinity_table", "plot_hit_rate_over_time", "plot_instance_load", "plot_key_balance",
+    "plot_key_movement", "plot_latency_cdf", "plot_load_over_time", "plot_losses_over_time",
+    "plot_metric", "plot_request_sequence", "plot_routing_log", "plot_sweep",
     "plot_users_per_instance", "router_color",
 ]
 

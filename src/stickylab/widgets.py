@@ -26,7 +26,10 @@ from .model import Pool, Request, Response
 from .routers import Router, make
 from .scenario import Scenario
 
-__all__ = ["Dashboard", "Stepper", "hashing_dashboard", "key_movement", "scenario_dashboard", "float_slider", "int_slider", "panel", "picker", "summary_html", "sweep"]
+__all__ = [
+    "Dashboard", "Stepper", "float_slider", "hashing_dashboard", "int_slider", "key_movement",
+    "panel", "picker", "scenario_dashboard", "summary_html", "sweep",
+]
 
 
 def _in_notebook() -> bool:
@@ -93,7 +96,8 @@ def panel(plot: Callable, which: int | str | None = 0, **options) -> Callable:
 # -- the summary table ---------------------------------------------------------------------
 _COLUMNS = (("logged out", "session_loss_rate", "{:.1%}"), ("cache hits", "cache_hit_rate", "{:.1%}"),
             ("failed", "failed_requests", "{:,}"), ("busiest / mean", "max_mean_load", "{:.2f}"),
-            ("p99 latency", "p99_latency", "{:.0f} ms"), ("requests", "requests", "{:,}"))
+            ("p99 latency", "p99_latency", "{:.0f} ms"), ("affinity", "affinity", "{:.1%}"),
+            ("requests", "requests", "{:,}"))
 
 
 def summary_html(results: Mapping[str, Result]) -> str:
