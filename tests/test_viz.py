@@ -116,6 +116,7 @@ def test_users_per_instance_counts_distinct_users(ax, runs):
     for k, patch in enumerate(ax.patches):
         users = np.unique(res.workload.users[served & (res.instance == k)])
         assert patch.get_height() == len(users)
+    assert [bool(p.get_hatch()) for p in ax.patches] == [False, True, False]   # i1 failed
 
 
 def test_tables_show_the_mapping_and_the_log(ax):

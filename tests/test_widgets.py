@@ -104,13 +104,16 @@ def test_a_bad_combination_is_reported_and_the_last_plot_kept():
     assert dash.status.value == "" and dash.results is not good
 
 
-def test_panel_picks_a_result_by_position_or_label():
+def test_panel_picks_a_result_by_position_or_label_and_names_it_so():
     seen = []
     runs = {"x": sl.simulate(SC, "RoundRobin"), "y": sl.simulate(SC, "CookieInsert")}
-    sw.panel(lambda ax, res: seen.append(res), which="y")(None, runs)
-    sw.panel(lambda ax, res: seen.append(res), which=0)(None, runs)
-    sw.panel(lambda ax, res: seen.append(res), which=None)(None, runs)
+    _, (ax,) = viz.figure()
+    sw.panel(lambda ax, res: seen.append(res), which="y")(ax, runs)
+    sw.panel(lambda ax, res: seen.append(res), which=0)(ax, runs)
+    sw.panel(lambda ax, res: seen.append(res), which=None)(ax, runs)
     assert seen == [runs["y"], runs["x"], runs]
+    sw.panel(viz.plot_instance_load, which="y")(ax, runs)
+    assert ax.get_title() == "Load per instance (y)"
 
 
 def test_dashboard_rejects_bad_arguments():

@@ -87,6 +87,17 @@ def _states_at_end(res: Result) -> dict[str, str]:
     return states
 
 
+def _mark_down(bars, res: Result) -> None:
+    """Hatch the bars of instances that ended the run failed or removed; fade draining ones."""
+    states = _states_at_end(res)
+    for bar, iid in zip(bars, res.instance_ids):
+        if states.get(iid) in (ev.FAILED, ev.REMOVED):
+            bar.set_hatch("//")
+            bar.set_alpha(0.5)
+        elif states.get(iid) == ev.DRAINING:
+            bar.set_alpha(0.6)
+
+
 def plot_instance_load(ax, res: Result, normalise: bool = False, title: str | None = None):
     """Bars: requests each instance served over the run; a dashed line at the mean.
 
@@ -94,16 +105,10 @@ def plot_instance_load(ax, res: Result, normalise: bool = False, title: str | No
     """
     counts = np.array(list(res.per_instance_requests().values()), dtype=float)
     ids = res.instance_ids
-    states = _states_at_end(res)
     if normalise:
         counts = counts / counts.mean() if counts.mean() else counts
     bars = ax.bar(ids, counts, color=[instance_color(k) for k in range(len(ids))])
-    for bar, iid in zip(bars, ids):
-        if states.get(iid) in (ev.FAILED, ev.REMOVED):
-            bar.set_hatch("//")
-            bar.set_alpha(0.5)
-        elif states.get(iid) == ev.DRAINING:
-            bar.set_alpha(0.6)
+    _mark_down(bars, res)
     ax.axhline(counts.mean(), color="k", ls="--", lw=1, label="mean")
     ax.set_xlabel("instance")
     ax.set_ylabel("load / mean load" if normalise else "requests served")
@@ -270,12 +275,12 @@ def plot_request_sequence(ax, res: Result, users: Sequence[int] | int = 8, until
 
 
 def plot_users_per_instance(ax, res: Result, title: str | None = None):
-    """Bars: distinct users each instance served at least once; NAT and skew show up here."""
+    """Bars: distinct users each instance served at least once; NAT shows up here. Failed ones hatched."""
     served = res.served
     n = len(res.instance_ids)
     pairs = np.unique(res.workload.users[served] * n + res.instance[served])
     counts = np.bincount(pairs % n, minlength=n)
-    ax.bar(res.instance_ids, counts, color=[instance_color(k) for k in range(n)])
+    _mark_down(ax.bar(res.instance_ids, counts, color=[instance_color(k) for k in range(n)]), res)
     ax.axhline(counts.mean(), color="k", ls="--", lw=1, label="mean")
     ax.set_xlabel("instance")
     ax.set_ylabel("distinct users served")

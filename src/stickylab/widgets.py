@@ -80,15 +80,18 @@ def picker(description: str, options, value=None) -> w.Dropdown:
 def panel(plot: Callable, which: int | str | None = 0, **options) -> Callable:
     """Adapt a :mod:`stickylab.viz` function to a dashboard panel ``(ax, results) -> None``.
 
-    ``which`` picks one result (by position or label) for plots of a single Result;
-    ``which=None`` passes every result, for plots that compare them. ``options`` go to ``plot``.
+    ``which`` picks one result (by position or label) for plots of a single Result, and the
+    title names it by its dashboard label; ``which=None`` passes every result, for plots that
+    compare them. ``options`` go to ``plot``.
     """
     def draw(ax, results):
         if which is None:
             return plot(ax, results, **options)
-        if isinstance(which, int):
-            return plot(ax, list(results.values())[which], **options)
-        return plot(ax, results[which], **options)
+        label = list(results)[which] if isinstance(which, int) else which
+        res = results[label]
+        plot(ax, res, **options)
+        router = f"({res.router.label()})"          # name the router as the dashboard does
+        ax.set_title(ax.get_title().replace(router, f"({label})"))
     draw.__name__ = getattr(plot, "__name__", "panel")
     return draw
 
