@@ -267,10 +267,11 @@ def plot_request_sequence(ax, res: Result, users: Sequence[int] | int = 8, until
     mark_events(ax, res.events)
     ax.set_yticks(range(len(users)), [f"user {x}" for x in users], fontsize=8)
     ax.set_ylim(len(users) - 0.5, -0.5)
-    ax.set_xlim(0, until)
+    ax.set_xlim(0, until * 1.3)                 # room on the right for the legend
+    ax.set_xticks([t for t in ax.get_xticks() if t <= until])
     ax.set_xlabel("time (s)")
     ax.set_title(title or f"Who served each request ({res.router.label()})")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    ax.legend(loc="upper right", fontsize=7, handletextpad=0.2, borderpad=0.3, labelspacing=0.3)
     return ax
 
 
