@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -51,9 +52,11 @@ def figure(nrows: int = 1, ncols: int = 1, width: float = 10.0, height: float = 
            dpi: int = 80) -> tuple[Figure, np.ndarray]:
     """A figure made without pyplot (no global state, nothing shown by itself) and its axes.
 
-    The margins are fixed rather than computed on every draw, which keeps a redraw fast.
+    The margins are fixed rather than computed on every draw, and the figure keeps one Agg
+    canvas, which keeps a redraw fast.
     """
     fig = Figure(figsize=(width, height * nrows), dpi=dpi)
+    FigureCanvasAgg(fig)            # one canvas for the figure's life: redraws reuse it
     axes = fig.subplots(nrows, ncols, squeeze=False)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.17 / nrows, top=1 - 0.12 / nrows,
                         wspace=0.28, hspace=0.55)

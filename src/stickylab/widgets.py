@@ -47,6 +47,13 @@ def _show(widget) -> None:
         display(widget)
 
 
+def _png(fig) -> bytes:
+    """The figure as PNG bytes, drawn on its own Agg canvas (faster than ``savefig``)."""
+    buffer = io.BytesIO()
+    fig.canvas.print_png(buffer)
+    return buffer.getvalue()
+
+
 # -- controls ---------------------------------------------------------------------------------
 _STYLE = {"description_width": "initial"}
 _LAYOUT = {"width": "320px"}
@@ -250,9 +257,7 @@ class Dashboard:
         if self.table is not None and isinstance(self.results, dict) and all(
                 isinstance(r, Result) for r in self.results.values()):
             self.table.value = summary_html(self.results)
-        buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png")
-        self.image.value = buffer.getvalue()
+        self.image.value = _png(self.fig)
 
     # -- the widget ------------------------------------------------------------------------------
     def _make_buttons(self) -> dict:
@@ -447,9 +452,7 @@ class Stepper:
         else:
             self.axes[1].axis("off")
         self.button.disabled = len(self.log) == len(self.requests)
-        buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png")
-        self.image.value = buffer.getvalue()
+        self.image.value = _png(self.fig)
 
     @property
     def widget(self) -> w.Widget:
