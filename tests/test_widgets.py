@@ -22,7 +22,7 @@ def _bar_heights(dash, panel=1):
 def test_changing_a_control_reruns_and_redraws():
     dash = _dashboard()
     first, image = dash.results, dash.image.value
-    assert image.startswith(b"\x89PNG")
+    assert bytes(image).startswith(b"\x89PNG")
     assert list(first) == ["CookieInsert"] and len(_bar_heights(dash)) == 3
     dash.controls["instances"].value = 5          # what the slider does when released
     assert dash.results is not first
