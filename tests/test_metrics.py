@@ -43,6 +43,13 @@ def test_failed_requests():
     assert tiny().failed_requests() == 1
 
 
+def test_per_request_masks():
+    res = tiny()
+    assert res.lost.tolist() == [False, False, False, True, False, True]
+    assert res.failed.tolist() == [False, False, False, False, True, False]
+    assert res.needed.sum() == 4 and res.hit.sum() == 1 and res.served.sum() == 5
+
+
 def test_load_metrics_include_idle_instances():
     res = tiny()
     assert res.per_instance_requests() == {"i0": 3, "i1": 2, "i2": 0}

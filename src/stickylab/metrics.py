@@ -58,6 +58,26 @@ class Result:
     def _flag(self, flag: int) -> np.ndarray:
         return (self.outcome & flag) != 0
 
+    @property
+    def lost(self) -> np.ndarray:
+        """Per request, True if it needed a session and found none where it landed."""
+        return self._flag(LOST)
+
+    @property
+    def needed(self) -> np.ndarray:
+        """Per request, True if it needed a session (every request of a visit but its login)."""
+        return self._flag(NEEDED)
+
+    @property
+    def failed(self) -> np.ndarray:
+        """Per request, True if it failed (dead or unknown instance, or none could take it)."""
+        return self._flag(FAILED)
+
+    @property
+    def hit(self) -> np.ndarray:
+        """Per request, True if the user's data was in the serving instance's cache."""
+        return self._flag(HIT)
+
     def per_instance_requests(self) -> dict[str, int]:
         """Requests each instance served, by instance id (instances that never served one show 0)."""
         counts = self._counts()
