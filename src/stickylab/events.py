@@ -41,39 +41,50 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Fail(Event):
+class _InstanceEvent(Event):
+    """An event that moves one instance ``id`` from one of ``needs`` states to ``becomes``."""
+
+    id: str
+    at: float
+    needs = ()
+    becomes = ""
+
+    def __post_init__(self):
+        _check_id(self, self.id)
+        _check_at(self, self.at)
+
+    def apply(self, states):
+        """Check the instance's state, then change it."""
+        self._need(states, self.id, self.needs)
+        states[self.id] = self.becomes
+        return [self.id]
+
+
+class Fail(_InstanceEvent):
     """Instance ``id`` crashes at ``at``: its in-memory sessions and cache are gone."""
 
-    id: str
-    at: float
-
-    def __post_init__(self):
-        _check_id(self, self.id)
-        _check_at(self, self.at)
-
-    def apply(self, states):
-        """Mark the instance failed."""
-        self._need(states, self.id, (HEALTHY, DRAINING))
-        states[self.id] = FAILED
-        return [self.id]
+    needs, becomes = (HEALTHY, DRAINING), FAILED
 
 
-@dataclass(frozen=True)
-class Recover(Event):
+class Recover(_InstanceEvent):
     """Failed (or draining) instance ``id`` is healthy again at ``at``, with empty memory."""
 
-    id: str
-    at: float
+    needs, becomes = (FAILED, DRAINING), HEALTHY
 
-    def __post_init__(self):
-        _check_id(self, self.id)
-        _check_at(self, self.at)
 
-    def apply(self, states):
-        """Mark the instance healthy."""
-        self._need(states, self.id, (FAILED, DRAINING))
-        states[self.id] = HEALTHY
-        return [self.id]
+class ScaleIn(_InstanceEvent):
+    """Instance ``id`` is terminated at ``at`` and leaves the pool for good (sessions lost)."""
+
+    needs, becomes = (HEALTHY, DRAINING, FAILED), REMOVED
+
+
+class Drain(_InstanceEvent):
+    """From ``at``, instance ``id`` takes no new sessions; its sticky users stay until they end.
+
+    HAProxy ``set server ... state drain`` (weight 0), an ALB target deregistering.
+    """
+
+    needs, becomes = (HEALTHY,), DRAINING
 
 
 @dataclass(frozen=True)
@@ -95,45 +106,6 @@ class ScaleOut(Event):
         for iid in new:
             states[iid] = HEALTHY
         return new
-
-
-@dataclass(frozen=True)
-class ScaleIn(Event):
-    """Instance ``id`` is terminated at ``at`` and leaves the pool for good (sessions lost)."""
-
-    id: str
-    at: float
-
-    def __post_init__(self):
-        _check_id(self, self.id)
-        _check_at(self, self.at)
-
-    def apply(self, states):
-        """Remove the instance."""
-        self._need(states, self.id, (HEALTHY, DRAINING, FAILED))
-        states[self.id] = REMOVED
-        return [self.id]
-
-
-@dataclass(frozen=True)
-class Drain(Event):
-    """From ``at``, instance ``id`` takes no new sessions; its sticky users stay until they end.
-
-    HAProxy ``set server ... state drain`` (weight 0), an ALB target deregistering.
-    """
-
-    id: str
-    at: float
-
-    def __post_init__(self):
-        _check_id(self, self.id)
-        _check_at(self, self.at)
-
-    def apply(self, states):
-        """Mark the instance draining."""
-        self._need(states, self.id, (HEALTHY,))
-        states[self.id] = DRAINING
-        return [self.id]
 
 
 def plan(events, instances: int, duration: float) -> list[tuple[Event, list[str], dict[str, str]]]:

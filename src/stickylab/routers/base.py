@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..model import NoHealthyInstance, Pool, Request, Response
 
-__all__ = ["Router", "pick_healthy"]
+__all__ = ["Router", "key_getter", "pick_healthy"]
 
 
 class Router:
@@ -41,3 +41,19 @@ def pick_healthy(pool: Pool) -> tuple[str, ...]:
     if not healthy:
         raise NoHealthyInstance("no healthy instance in the pool")
     return healthy
+
+
+def key_getter(spec: str, role: str = "key"):
+    """A function of the request for a key spec: ``src``, ``cookie:NAME`` or ``header:NAME``.
+
+    The keys real balancers stick or hash on: HAProxy ``stick on src`` / ``req.cook(NAME)`` /
+    ``req.hdr(NAME)``, nginx ``hash $remote_addr`` / ``$cookie_NAME`` / ``$http_NAME``.
+    """
+    if spec == "src":
+        return lambda request: request.client_ip
+    kind, _, name = spec.partition(":") if isinstance(spec, str) else ("", "", "")
+    if kind == "cookie" and name:
+        return lambda request: request.cookies.get(name)
+    if kind == "header" and name:
+        return lambda request: request.headers.get(name)
+    raise ValueError(f"unknown {role} {spec!r}: use 'src', 'cookie:NAME' or 'header:NAME'")

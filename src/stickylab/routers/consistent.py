@@ -9,24 +9,12 @@ from __future__ import annotations
 from .. import hashing
 from ..hashing import mix64, stable_hash
 from ..model import NoHealthyInstance, Pool, Request
-from .base import Router, pick_healthy
+from .base import Router, key_getter, pick_healthy
 from .stateless import Random, RoundRobin
 
 __all__ = ["ConsistentHash"]
 
 _MEMO_LIMIT = 1_000_000
-
-
-def _key_getter(key: str):
-    """A function of the request for a key spec: ``src``, ``header:NAME`` or ``cookie:NAME``."""
-    if key == "src":
-        return lambda request: request.client_ip
-    kind, _, name = key.partition(":") if isinstance(key, str) else ("", "", "")
-    if kind == "header" and name:
-        return lambda request: request.headers.get(name)
-    if kind == "cookie" and name:
-        return lambda request: request.cookies.get(name)
-    raise ValueError(f"unknown hash key {key!r}: use 'src', 'header:NAME' or 'cookie:NAME'")
 
 
 class ConsistentHash(Router):
@@ -71,7 +59,7 @@ class ConsistentHash(Router):
             if scheme != "ring":
                 raise TypeError(f"min_ring_size applies to scheme 'ring' only, got scheme={scheme!r}")
             hashing.check_options("ring", vnodes=min_ring_size)   # a positive integer
-        self._key = _key_getter(key)
+        self._key = key_getter(key, "hash key")
         fallback = RoundRobin() if fallback is None else fallback
         if not isinstance(fallback, Router):
             raise TypeError(f"fallback must be a Router, got fallback={fallback!r}")

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 from ..model import Pool, Request
-from .base import Router
+from .base import Router, key_getter
 from .stateless import RoundRobin
 from .table import AffinityTable
 
 __all__ = ["StickTable"]
-
-
-def _key_getter(key: str):
-    """Turn a key spec into a function of the request: ``src``, ``cookie:NAME`` or ``header:NAME``."""
-    if key == "src":
-        return lambda request: request.client_ip
-    kind, _, name = key.partition(":") if isinstance(key, str) else ("", "", "")
-    if kind == "cookie" and name:
-        return lambda request: request.cookies.get(name)
-    if kind == "header" and name:
-        return lambda request: request.headers.get(name)
-    raise ValueError(f"unknown stick key {key!r}: use 'src', 'cookie:NAME' or 'header:NAME'")
 
 
 class StickTable(Router):
@@ -34,7 +22,7 @@ class StickTable(Router):
 
     def __init__(self, key: str = "src", *, size: int = 100_000, expire: float | None = 1800.0,
                  balance: Router | None = None):
-        self._key = _key_getter(key)
+        self._key = key_getter(key, "stick key")
         balance = RoundRobin() if balance is None else balance
         if not isinstance(balance, Router):
             raise TypeError(f"balance must be a Router, got balance={balance!r}")
