@@ -26,12 +26,12 @@ from .model import NoHealthyInstance, Pool, Request, Response
 from .routers.base import Router
 
 __all__ = [
-    "Client", "call", "check", "describe", "fail", "no_healthy_ok", "pool", "request", "respond",
-    "route", "same_across_restarts", "source_of", "time_bound",
+    "Client", "call", "check", "describe", "fail", "no_healthy_ok", "plain", "pool", "request",
+    "respond", "route", "same_across_restarts", "source_of", "time_bound",
 ]
 
 #: Seconds one call to a learner's code may take before the tests call it an infinite loop.
-CALL_SECONDS = 2.0
+CALL_SECONDS = 1.0
 
 
 def describe(obj) -> str:
@@ -96,6 +96,19 @@ def time_bound(seconds: float = CALL_SECONDS, what: str = "the call"):
         signal.signal(signal.SIGALRM, previous)
 
 
+def plain(value, kind, subject, what: str = "the answer"):
+    """Return ``value`` if its type is exactly ``kind`` (a type or a tuple of types), else fail.
+
+    An object that redefines ``==`` (to equal everything, say) would pass any comparison;
+    a test that first checks the exact type cannot be fooled that way.
+    """
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if type(value) not in kinds:
+        names = " or ".join(k.__name__ for k in kinds)
+        fail(subject, f"{what} is {value!r} of type {type(value).__name__}; it must be a plain {names}")
+    return value
+
+
 def call(subject, fn: Callable, *args, request: Request | None = None,
          seconds: float = CALL_SECONDS, what: str | None = None, **kwargs):
     """Call ``fn(*args, **kwargs)`` time-bounded; any exception becomes a teaching AssertionError."""
@@ -122,8 +135,9 @@ def route(router: Router, req: Request, pool_: Pool, *, allow: Iterable[str] | N
     if not isinstance(router, Router):
         raise AssertionError(f"expected a stickylab Router (a subclass of sl.Router), got {router!r}")
     iid = call(router, router.route, req, pool_, request=req, what="route()")
-    check(isinstance(iid, str), router,
-          f"route() returned {iid!r}; it must return an instance id such as 'i0'", req)
+    check(type(iid) is str, router,
+          f"route() returned {iid!r} ({type(iid).__name__}); it must return an instance id, a plain "
+          "str such as 'i0'", req)
     allowed = tuple(pool_.ids if allow is None else allow)
     if iid not in allowed:
         if iid in pool_.draining:
@@ -210,22 +224,28 @@ def source_of(obj) -> str:
                              "exercise's code cell") from None
 
 
-def _run_probe(source: str, probe: str, seed: int, seconds: float) -> str:
+def _start_probe(source: str, probe: str, seed: int) -> subprocess.Popen:
     script = (_PRELUDE + source + "\nimport json as _json\n"
               f"print('\\n@@probe@@' + _json.dumps(repr({probe})))\n")
     env = dict(os.environ, PYTHONHASHSEED=str(seed))
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _probe_answer(proc: subprocess.Popen, seconds: float) -> str:
     try:
-        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                             timeout=seconds, env=env)
+        stdout, stderr = proc.communicate(timeout=seconds)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         raise AssertionError(f"a fresh Python process running your cell did not finish "
                              f"within {seconds:g} s") from None
-    marker = out.stdout.rfind("@@probe@@")
-    if out.returncode != 0 or marker < 0:
-        tail = "\n".join(out.stderr.strip().splitlines()[-4:])
+    marker = stdout.rfind("@@probe@@")
+    if proc.returncode != 0 or marker < 0:
+        tail = "\n".join(stderr.strip().splitlines()[-4:])
         raise AssertionError("your cell does not run on its own in a fresh Python process "
                              f"(keep its imports and helpers in the cell):\n{tail}")
-    return json.loads(out.stdout[marker + len("@@probe@@"):].strip())
+    return json.loads(stdout[marker + len("@@probe@@"):].strip())
 
 
 def same_across_restarts(obj, probe: str, seeds: Iterable[int] = (1, 2, 3),
@@ -240,7 +260,14 @@ def same_across_restarts(obj, probe: str, seeds: Iterable[int] = (1, 2, 3),
     """
     source = source_of(obj)
     seeds = list(seeds)
-    answers = {seed: _run_probe(source, probe, seed, seconds) for seed in seeds}
+    procs = {seed: _start_probe(source, probe, seed) for seed in seeds}    # run side by side
+    try:
+        answers = {seed: _probe_answer(proc, seconds) for seed, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     first = answers[seeds[0]]
     for seed in seeds[1:]:
         if answers[seed] != first:
