@@ -94,3 +94,25 @@ def test_reference_submissions_exist_and_name_real_cells(assignment):
         assert sections, f"{path} replaces no cell"
         assert expect and set(expect) <= test_ids, f"{path}: '# expect:' names unknown cells"
         subs.fill(assignment, sections)    # raises on a section for a cell that does not exist
+
+
+def _validate(nb, tmp_path):
+    from nbgrader.validator import Validator
+
+    path = tmp_path / "work.ipynb"
+    nbformat.write(nb, path)
+    return Validator().validate(str(path))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_validate_button_passes_the_solution_and_fails_the_release(assignment, tmp_path):
+    """What a learner's Validate button says (nbgrader's Validator, visible tests only)."""
+    solved, _ = subs.submission(assignment, "solution")
+    results = _validate(solved, tmp_path)
+    assert not results.get("failed") and not results.get("changed"), results
+    results = _validate(subs.release(assignment), tmp_path)
+    failed = {r["source"] for r in results.get("failed", [])}
+    visible = {c.source.strip() for c in _cells(subs.release(assignment), grade=True)
+               if "hidden" not in c.id}
+    assert visible and visible <= failed, "every visible test must fail on the untouched release"

@@ -246,17 +246,17 @@ def self_grade(notebook: Path, course_root: Path | None = None, workdir: Path | 
     name = notebook.name if notebook.name in expected else (expected[0] if len(expected) == 1 else None)
     if name is None:
         raise ValueError(f"{notebook.name} is not one of {assignment}'s notebooks: {expected}")
-    workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"stickylab-grade-{assignment}-"))
-    course = Course(workdir, root, [assignment])
-    print(f"Grading {notebook} against {assignment}'s hidden tests (scratch course: {workdir})",
-          file=out)
-    course.generate(assignment)
     import nbformat
 
     try:
         submitted = nbformat.read(notebook, as_version=4)
     except Exception as exc:     # not JSON, not a notebook: say so instead of a traceback
         raise ValueError(f"{notebook} is not a readable notebook: {exc}") from None
+    workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"stickylab-grade-{assignment}-"))
+    course = Course(workdir, root, [assignment])
+    print(f"Grading {notebook} against {assignment}'s hidden tests (scratch course: {workdir})",
+          file=out)
+    course.generate(assignment)
     course.place("self", assignment, {name: submitted})
     result = course.autograde(assignment, "self")
     if not result.get("success"):
