@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import linecache
 import textwrap
+import time
 
 import pytest
 
@@ -36,6 +37,25 @@ def test_time_bound_stops_an_infinite_loop():
         with grading.time_bound(0.2, "the loop"):
             while True:
                 pass
+
+
+def test_an_inner_time_bound_leaves_the_outer_one_armed():
+    with pytest.raises(TimeoutError, match="the outer block"):
+        with grading.time_bound(0.3, "the outer block"):
+            with grading.time_bound(5.0, "a quick call"):
+                pass
+            while True:
+                pass
+
+
+def test_an_inner_time_bound_never_outlives_the_outer_one():
+    start = time.monotonic()
+    with pytest.raises(TimeoutError):
+        with grading.time_bound(0.2, "the outer block"):
+            with grading.time_bound(30.0, "a long call"):
+                while True:
+                    pass
+    assert time.monotonic() - start < 5
 
 
 def test_route_turns_an_infinite_loop_into_a_teaching_failure(monkeypatch):

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 
 from .model import NoHealthyInstance, Pool, Request, Response
@@ -36,6 +37,8 @@ CALL_SECONDS = 1.0
 
 def describe(obj) -> str:
     """A short name for a learner's router, table or function, for error messages."""
+    if isinstance(obj, str):
+        return obj
     if isinstance(obj, Router):
         return f"router {obj.label()}"
     if inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj):
@@ -73,12 +76,15 @@ def pool(healthy: Iterable[str] = ("i0", "i1", "i2"), draining: Iterable[str] = 
 
 # -- calling the learner's code safely -------------------------------------------------------------
 @contextlib.contextmanager
-def time_bound(seconds: float = CALL_SECONDS, what: str = "the call"):
+def time_bound(seconds: float | None = None, what: str = "the call"):
     """Fail with a clear message if the block runs longer than ``seconds`` (an infinite loop, say).
 
-    Uses a real-time interval timer, so it works only in the main thread of a Unix
-    process (a Jupyter kernel's cells run there); elsewhere the block runs unbounded.
+    ``seconds`` defaults to :data:`CALL_SECONDS`. Uses a real-time interval timer, so it
+    works only in the main thread of a Unix process (a Jupyter kernel's cells run there);
+    elsewhere the block runs unbounded. Bounds nest: an inner one never outlives an
+    outer one, and the outer one is re-armed with what is left of it.
     """
+    seconds = CALL_SECONDS if seconds is None else seconds
     if not (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()):
         yield
         return
@@ -88,12 +94,17 @@ def time_bound(seconds: float = CALL_SECONDS, what: str = "the call"):
                            "loop, or work that grows with every request?")
 
     previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    if outer and outer < seconds:
+        signal.setitimer(signal.ITIMER_REAL, outer)
+    started = time.monotonic()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
 
 
 def plain(value, kind, subject, what: str = "the answer"):
@@ -110,7 +121,7 @@ def plain(value, kind, subject, what: str = "the answer"):
 
 
 def call(subject, fn: Callable, *args, request: Request | None = None,
-         seconds: float = CALL_SECONDS, what: str | None = None, **kwargs):
+         seconds: float | None = None, what: str | None = None, **kwargs):
     """Call ``fn(*args, **kwargs)`` time-bounded; any exception becomes a teaching AssertionError."""
     what = what or f"{getattr(fn, '__name__', 'the call')}()"
     try:
@@ -190,7 +201,7 @@ class Client:
 def no_healthy_ok(router: Router, req: Request, pool_: Pool) -> str | None:
     """Route ``req``; None if the router raised :class:`~stickylab.NoHealthyInstance` (a 503)."""
     try:
-        with time_bound(CALL_SECONDS, "route()"):
+        with time_bound(what="route()"):
             return router.route(req, pool_)
     except NoHealthyInstance:
         return None
