@@ -1,3 +1,6 @@
+import copy
+import pickle
+
 import pytest
 
 import stickylab as sl
@@ -7,8 +10,14 @@ def test_headers_are_case_insensitive_and_read_only():
     h = sl.Headers({"X-User-Id": "u1", "Authorization": "Bearer t"})
     assert h["x-user-id"] == "u1" and h.get("X-USER-ID") == "u1" and "authorization" in h
     assert h.get("missing") is None and h.get("missing", "d") == "d"
-    with pytest.raises(TypeError):
-        h["x-new"] = "v"
+    for change in (lambda: h.__setitem__("x-new", "v"), lambda: h.update(a="b"), lambda: h.pop("x-user-id"),
+                   lambda: h.clear(), lambda: h.setdefault("k", "v"), lambda: h.__delitem__("x-user-id"),
+                   lambda: h.popitem()):
+        with pytest.raises(TypeError, match="read-only"):
+            change()
+    assert h == {"x-user-id": "u1", "authorization": "Bearer t"}
+    clone = pickle.loads(pickle.dumps(h))
+    assert type(clone) is sl.Headers and clone == h and copy.deepcopy(h) == h
 
 
 def test_request_wraps_plain_header_dicts():

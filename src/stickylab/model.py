@@ -40,8 +40,14 @@ class Headers(dict):
         """The header's value, or ``default`` when the request does not carry it."""
         return super().get(name.lower(), default)
 
-    def __setitem__(self, name, value):
+    def __reduce__(self):       # copy and pickle rebuild through __init__, not item assignment
+        return (Headers, (dict(self),))
+
+    def _read_only(self, *args, **kwargs):
         raise TypeError("request headers are read-only")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    update = pop = popitem = setdefault = clear = _read_only
 
 
 class Request:
