@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import gc
 import math
+from array import array
 from collections import OrderedDict
 
 import numpy as np
@@ -34,7 +35,7 @@ from .metrics import FAILED, HIT, LOST, NEEDED, Result
 from .model import Cookie, Headers, NoHealthyInstance, Pool, Request, Response
 from .routers import Router, make
 from .scenario import Scenario
-from .workload import LOGIN, LOGOUT, generate
+from .workload import LOGIN, LOGOUT, NORMAL, generate
 
 __all__ = ["APP_COOKIE", "RouterError", "simulate"]
 
@@ -51,16 +52,18 @@ class RouterError(RuntimeError):
 class _Instance:
     """One instance's state: its sessions, its cache and when its server is next free."""
 
-    __slots__ = ("id", "index", "sessions", "cache", "busy_until")
+    __slots__ = ("id", "index", "code", "sessions", "shared", "cache", "busy_until")
 
-    def __init__(self, iid: str, index: int):
-        self.id, self.index = iid, index
-        self.sessions: dict[str, float] = {}
+    def __init__(self, iid: str, index: int, store: dict | None):
+        self.id, self.index, self.code = iid, index, index << 4
+        self.shared = store is not None                 # sessions in an external store
+        self.sessions: dict[str, float] = store if store is not None else {}
         self.cache: OrderedDict[int, None] = OrderedDict()
         self.busy_until = 0.0
 
     def crash(self) -> None:
-        self.sessions.clear()
+        if not self.shared:
+            self.sessions.clear()
         self.cache.clear()
         self.busy_until = 0.0
 
@@ -95,12 +98,12 @@ class _Run:
 
     def __init__(self, sc: Scenario, router: Router, plan):
         self.sc, self.router, self.plan = sc, router, plan
-        self.instances = [_Instance(f"i{k}", k) for k in range(sc.instances)]
+        self.store: dict[str, float] | None = {} if sc.session_store == "external" else None
+        self.instances = [_Instance(f"i{k}", k, self.store) for k in range(sc.instances)]
         self.states = {inst.id: ev.HEALTHY for inst in self.instances}
         self.now = 0.0
         self.pool = Pool(healthy=[i.id for i in self.instances], load=self._in_flight)
         self.live = {inst.id: inst for inst in self.instances}
-        self.store: dict[str, float] | None = {} if sc.session_store == "external" else None
 
     def _in_flight(self, iid: str) -> int:
         inst = self.live.get(iid)
@@ -113,7 +116,7 @@ class _Run:
         for iid in touched:
             index = int(iid[1:])
             if index == len(self.instances):
-                self.instances.append(_Instance(iid, index))
+                self.instances.append(_Instance(iid, index, self.store))
             if states[iid] in (ev.FAILED, ev.REMOVED):
                 self.instances[index].crash()
         self.states = states
@@ -149,20 +152,30 @@ def simulate(scenario: Scenario, router: Router | str, events=None) -> Result:
     collecting = gc.isenabled()
     gc.disable()        # the loop allocates millions of short-lived objects and no cycles
     try:
-        codes, latency = _loop(run, workload)
+        codes, dones = _loop(run, workload)
     finally:
         if collecting:
             gc.enable()
-    codes = np.array(codes, dtype=np.int32)
+    codes = np.array(codes, dtype=np.int32)        # copies the raw buffer (also when empty)
+    outcome = (codes & 15).astype(np.int8)
     return Result(scenario=scenario, router=router, events=[p[0] for p in plan], workload=workload,
                   instance_ids=[i.id for i in run.instances], instance=codes >> 4,
-                  latency=np.array(latency, dtype=float), outcome=(codes & 15).astype(np.int8))
+                  latency=_latency(scenario, workload.times, np.array(dones, dtype=float), outcome),
+                  outcome=outcome)
+
+
+def _latency(sc: Scenario, times, done, outcome) -> np.ndarray:
+    """Seconds from arrival to response: queue and service, a cache miss's warm-up, the store round trip."""
+    miss = (outcome & HIT) == 0
+    extra = sc.store_latency if sc.session_store == "external" else 0.0
+    return done - times + extra + np.where(miss, sc.miss_penalty, 0.0)
 
 
 def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpose: locals are fast
     """Send every request through the router; return per-request codes and latencies.
 
-    A code is ``(instance index << 4) | outcome flags``, with index -1 for a failed request.
+    A code is ``(instance index << 4) | outcome flags``, with index -1 for a failed request;
+    a completion time is when the instance finished the request (NaN if it failed).
     """
     sc, router, pool = run.sc, run.router, run.pool
     route = router.route
@@ -176,10 +189,8 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
     no_headers = Headers()
     headers = [no_headers] * n_users
     user_ids: list[str | None] = [None] * n_users
-    store = run.store
     service, capacity = 1.0 / sc.capacity, sc.capacity
-    miss_penalty, timeout = sc.miss_penalty, sc.session_timeout
-    extra = sc.store_latency if store is not None else 0.0
+    timeout = sc.session_timeout
     cache_size = sc.cache_size
     plan = list(run.plan)
     next_event = plan[0][0].at if plan else math.inf
@@ -188,10 +199,10 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
     counter = 0
     live = run.live
     live_get = live.get
-    codes, lat_col = [], []
-    add_code, add_lat = codes.append, lat_col.append
+    codes, dones = array("i"), array("d")       # raw C values: no object per request kept alive
+    add_code, add_done = codes.append, dones.append
     nan, never = math.nan, -math.inf
-    login, logout, needed, lost, hit = LOGIN, LOGOUT, NEEDED, LOST, HIT
+    normal, login, logout, needed, lost, hit = NORMAL, LOGIN, LOGOUT, NEEDED, LOST, HIT
     new_request = Request
     t = 0.0
 
@@ -252,57 +263,55 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
                 raise RouterError(f"{_describe(router)} returned {iid!r}, which is not an instance "
                                   f"id (a string such as 'i0'), for {request!r}")
             add_code(-16 | FAILED if kind == login else -16 | FAILED | NEEDED)
-            add_lat(nan)
+            add_done(nan)
             if kind == logout:
                 end_visit(u)
             continue
 
         # The application: find the user's session where the request landed.
-        sessions = inst.sessions if store is None else store
+        sessions = inst.sessions
         sid = sids[u]
-        new_sid = None
-        if kind == login:
+        if kind == normal and sid is not None and t - sessions.get(sid, never) <= timeout:
+            sessions[sid] = t                   # the common case: the session is here
+            flags = needed
+            new_sid = app_cookies = None
+        elif kind == login:
             flags = 0
             counter += 1
             new_sid = f"s{counter:x}"
             sessions[new_sid] = t
-        elif sid is not None and t - sessions.get(sid, never) <= timeout:
-            flags = needed
-            if kind == logout:
+            app_cookies = [Cookie(APP_COOKIE, new_sid)]
+        elif kind == logout:
+            new_sid = None
+            if sid is not None and t - sessions.get(sid, never) <= timeout:
+                flags = needed
                 del sessions[sid]
             else:
-                sessions[sid] = t
-        else:
+                flags = needed | lost
+            app_cookies = [Cookie(APP_COOKIE, "", max_age=0)]
+        else:                                   # logged out here: log in again, on this instance
             flags = needed | lost
-            if kind != logout:
-                counter += 1
-                new_sid = f"s{counter:x}"
-                sessions[new_sid] = t
+            counter += 1
+            new_sid = f"s{counter:x}"
+            sessions[new_sid] = t
+            app_cookies = [Cookie(APP_COOKIE, new_sid)]
 
-        # The local cache and the queue.
+        # The local cache and the queue (latency is worked out from completion times afterwards).
         cache = inst.cache
         if u in cache:
             cache.move_to_end(u)
             flags |= hit
-            wait = extra
         else:
             cache[u] = None
             if len(cache) > cache_size:
                 cache.popitem(last=False)
-            wait = extra + miss_penalty
         busy = inst.busy_until
         done = (busy if busy > t else t) + service
         inst.busy_until = done
-        add_code(inst.index << 4 | flags)
-        add_lat(done - t + wait)
+        add_code(inst.code | flags)
+        add_done(done)
 
         # The response: the application's cookie, then whatever the router adds.
-        if new_sid is not None:
-            app_cookies = [Cookie(APP_COOKIE, new_sid)]
-        elif kind == logout:
-            app_cookies = [Cookie(APP_COOKIE, "", max_age=0)]
-        else:
-            app_cookies = None
         if on_response is not None:
             response.cookies = app_cookies or []
             try:
@@ -337,4 +346,4 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
             end_visit(u)
     while plan:     # events after the last request still change the pool (and its series)
         run.apply(*plan.pop(0))
-    return codes, lat_col
+    return codes, dones
