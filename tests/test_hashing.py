@@ -43,6 +43,13 @@ def test_stable_hash_is_blake2b_little_endian():
     assert H.stable_hash("a", seed=1) != H.stable_hash("a")
 
 
+@pytest.mark.parametrize("key,error", [(2**200, ValueError), (1.5, TypeError), (None, TypeError),
+                                       (True, TypeError)])
+def test_stable_hash_refuses_keys_it_cannot_hash_naming_them(key, error):
+    with pytest.raises(error, match=repr(key).replace("(", r"\(")):
+        H.stable_hash(key)
+
+
 def test_hash_keys_matches_stable_hash():
     keys = [f"user{i}" for i in range(500)] + ["", "ü"]
     hashes = H.hash_keys(keys)

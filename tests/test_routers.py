@@ -189,11 +189,22 @@ def test_alb_preset_follows_aws_limits():
         CookieInsert.alb(duration=8 * 86400)
 
 
-@pytest.mark.parametrize("kwargs", [{"max_idle": 0}, {"max_life": -5}, {"name": "a b"},
-                                    {"balance": "RoundRobin"}, {"max_age": "1d"}])
-def test_cookie_insert_rejects_bad_options(kwargs):
-    with pytest.raises((ValueError, TypeError)):
+@pytest.mark.parametrize("kwargs,error", [
+    ({"max_idle": 0}, ValueError), ({"max_life": -5}, ValueError), ({"max_idle": 0.5}, ValueError),
+    ({"name": "a b"}, ValueError), ({"balance": "RoundRobin"}, TypeError), ({"max_age": "1d"}, ValueError),
+    ({"secret": b""}, ValueError), ({"secret": "text"}, TypeError), ({"max_life": float("inf")}, ValueError),
+])
+def test_cookie_insert_rejects_bad_options(kwargs, error):
+    with pytest.raises(error) as err:
         CookieInsert(**kwargs)
+    assert repr(next(iter(kwargs.values()))) in str(err.value)
+
+
+@pytest.mark.parametrize("kwargs", [{"expire": "30"}, {"expire": True}, {"expire": 0}, {"size": -1}])
+def test_tables_reject_bad_sizes_and_expiries(kwargs):
+    with pytest.raises(ValueError) as err:
+        StickTable(**kwargs)
+    assert repr(next(iter(kwargs.values()))) in str(err.value)
 
 
 # -- app cookie learn ---------------------------------------------------------------------------

@@ -101,15 +101,8 @@ class _Run:
         self.store: dict[str, float] | None = {} if sc.session_store == "external" else None
         self.instances = [_Instance(f"i{k}", k, self.store) for k in range(sc.instances)]
         self.states = {inst.id: ev.HEALTHY for inst in self.instances}
-        self.now = 0.0
-        self.pool = Pool(healthy=[i.id for i in self.instances], load=self._in_flight)
+        self.pool = Pool(healthy=[i.id for i in self.instances])   # _loop gives it its load
         self.live = {inst.id: inst for inst in self.instances}
-
-    def _in_flight(self, iid: str) -> int:
-        inst = self.live.get(iid)
-        if inst is None or inst.busy_until <= self.now:
-            return 0
-        return math.ceil((inst.busy_until - self.now) * self.sc.capacity - 1e-9)
 
     def apply(self, event: ev.Event, touched: list[str], states: dict[str, str]) -> None:
         """Carry out one event on the instances and the pool."""
@@ -236,7 +229,6 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
                                     ips, paths):
         if t >= next_check:     # an event is due, or it is time to purge abandoned sessions
             while t >= next_event:
-                run.now = t
                 run.apply(*plan.pop(0))
                 next_event = plan[0][0].at if plan else math.inf
             live = run.live

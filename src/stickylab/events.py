@@ -67,7 +67,11 @@ class Fail(_InstanceEvent):
 
 
 class Recover(_InstanceEvent):
-    """Failed (or draining) instance ``id`` is healthy again at ``at``, with empty memory."""
+    """Instance ``id`` takes new sessions again at ``at``.
+
+    A failed instance comes back with empty memory; a draining one returns to service with the
+    sessions and cache it kept.
+    """
 
     needs, becomes = (FAILED, DRAINING), HEALTHY
 

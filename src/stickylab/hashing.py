@@ -52,7 +52,10 @@ def _key_bytes(key) -> bytes:
     if isinstance(key, str):
         return key.encode("utf-8")
     if isinstance(key, int) and not isinstance(key, bool):
-        return key.to_bytes(16, "little", signed=True)
+        try:
+            return key.to_bytes(16, "little", signed=True)
+        except OverflowError:
+            raise ValueError(f"stable_hash takes integers of at most 128 bits, got {key!r}") from None
     raise TypeError(f"stable_hash takes str, bytes or int keys, got {type(key).__name__} {key!r}")
 
 
@@ -265,7 +268,7 @@ class HashScheme:
 
 # -- mod N -----------------------------------------------------------------------------------------
 class ModN(HashScheme):
-    """``nodes[h % N]``: HAProxy's default map-based hash (``balance source``) and ``HeaderHash``.
+    """``nodes[h % N]``: HAProxy's default map-based hash (``balance source``), as ``HeaderHash`` does.
 
     Perfectly even, but going from N to M nodes moves ``1 - min(N, M)/lcm(N, M)`` of the keys.
     """

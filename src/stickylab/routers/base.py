@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from ..hashing import stable_hash
 from ..model import NoHealthyInstance, Pool, Request, Response
 
-__all__ = ["Router", "key_getter", "pick_healthy"]
+__all__ = ["MEMO_LIMIT", "Router", "check_router", "check_seconds", "hash_into", "key_getter",
+           "pick_healthy"]
+
+#: Most keys a router remembers the hash of before it starts again (bounds memory in a long run).
+MEMO_LIMIT = 1_000_000
 
 
 class Router:
@@ -57,3 +62,28 @@ def key_getter(spec: str, role: str = "key"):
     if kind == "header" and name:
         return lambda request: request.headers.get(name)
     raise ValueError(f"unknown {role} {spec!r}: use 'src', 'cookie:NAME' or 'header:NAME'")
+
+
+def check_router(name: str, value) -> Router:
+    """``value`` if it is a Router (a balancing or fallback router), else a TypeError naming it."""
+    if not isinstance(value, Router):
+        raise TypeError(f"{name} must be a Router, got {name}={value!r}")
+    return value
+
+
+def check_seconds(name: str, value, allow_none: bool = True, minimum: float = 0.0) -> None:
+    """Refuse anything but a number of seconds above ``minimum`` (or None, where allowed)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            value > 0 and value >= minimum and value < float("inf")):
+        floor = f" and at least {minimum:g}" if minimum else ""
+        raise ValueError(f"{name} must be a positive number of seconds{floor}, got {name}={value!r}")
+
+
+def hash_into(memo: dict, key) -> int:
+    """``stable_hash(key)``, remembered in ``memo`` (cleared when it reaches MEMO_LIMIT keys)."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    h = memo[key] = stable_hash(key)
+    return h

@@ -9,12 +9,11 @@ from __future__ import annotations
 from .. import hashing
 from ..hashing import mix64, stable_hash
 from ..model import NoHealthyInstance, Pool, Request
-from .base import Router, key_getter, pick_healthy
+from .base import MEMO_LIMIT, Router, check_router, key_getter, pick_healthy
 from .stateless import Random, RoundRobin
 
 __all__ = ["ConsistentHash"]
 
-_MEMO_LIMIT = 1_000_000
 
 
 class ConsistentHash(Router):
@@ -60,9 +59,7 @@ class ConsistentHash(Router):
                 raise TypeError(f"min_ring_size applies to scheme 'ring' only, got scheme={scheme!r}")
             hashing.check_options("ring", vnodes=min_ring_size)   # a positive integer
         self._key = key_getter(key, "hash key")
-        fallback = RoundRobin() if fallback is None else fallback
-        if not isinstance(fallback, Router):
-            raise TypeError(f"fallback must be a Router, got fallback={fallback!r}")
+        fallback = check_router("fallback", RoundRobin() if fallback is None else fallback)
         self.scheme, self.key, self.options = scheme, key, options
         self.min_ring_size = min_ring_size
         self.fallback = fallback
@@ -116,7 +113,7 @@ class ConsistentHash(Router):
     def _hash(self, value: str) -> int:
         h = self._hashes.get(value)
         if h is None:
-            if len(self._hashes) > _MEMO_LIMIT:
+            if len(self._hashes) > MEMO_LIMIT:
                 self._hashes.clear()
             if not isinstance(value, str):
                 raise TypeError(f"hash key {self.key!r} gave {value!r}, not a string")
@@ -149,7 +146,7 @@ class ConsistentHash(Router):
         if iid is None:
             h = self._hash(value)
             iid = self._jump(h, pool) if self.scheme == "jump" else self.table.lookup_hash(h)
-            if len(self._memo) > _MEMO_LIMIT:
+            if len(self._memo) > MEMO_LIMIT:
                 self._memo.clear()
             self._memo[value] = iid
         return iid

@@ -7,23 +7,11 @@ import hmac
 import secrets
 
 from ..model import Pool, Request, Response
-from .base import Router
+from .base import Router, check_router, check_seconds
 from .stateless import RoundRobin
 from .table import AffinityTable
 
 __all__ = ["AppCookieLearn", "CookieInsert"]
-
-
-def _check_seconds(name: str, value, allow_none: bool = True) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, got {name}={value!r}")
-
-
-def _check_router(name: str, value) -> None:
-    if not isinstance(value, Router):
-        raise TypeError(f"{name} must be a Router, got {name}={value!r}")
 
 
 class CookieInsert(Router):
@@ -42,6 +30,8 @@ class CookieInsert(Router):
       (HAProxy ``maxlife``). Both are carried, signed, in the cookie itself: the
       balancer keeps no table. ``max_age`` is the browser-side lifetime; ``None`` makes a
       session cookie, gone when the browser closes.
+    - ``secret`` is the signing key; by default each router draws a random one, so cookie
+      values differ from run to run (where clients go does not).
     """
 
     def __init__(self, name: str = "SERVERID", *, balance: Router | None = None,
@@ -50,13 +40,16 @@ class CookieInsert(Router):
                  http_only: bool = True, secure: bool = False, same_site: str = "Lax"):
         if not isinstance(name, str) or not name or any(c in name for c in " =;,\t\r\n"):
             raise ValueError(f"invalid cookie name {name!r}")
-        _check_seconds("max_idle", max_idle)
-        _check_seconds("max_life", max_life)
-        _check_seconds("max_age", max_age)
-        balance = RoundRobin() if balance is None else balance
-        _check_router("balance", balance)
-        if secret is not None and not isinstance(secret, bytes | bytearray) or secret == b"":
-            raise TypeError(f"secret must be non-empty bytes, got secret={secret!r}")
+        # Cookie dates are whole seconds, as HAProxy's are: expiries start at 1 s (ALB's minimum).
+        check_seconds("max_idle", max_idle, minimum=1)
+        check_seconds("max_life", max_life, minimum=1)
+        check_seconds("max_age", max_age)
+        balance = check_router("balance", RoundRobin() if balance is None else balance)
+        if secret is not None:
+            if not isinstance(secret, bytes | bytearray):
+                raise TypeError(f"secret must be bytes, got secret={secret!r}")
+            if not secret:
+                raise ValueError("secret must not be empty, got secret=b''")
         self.cookie = name
         self.balance = balance
         self._balance_sees = type(balance).on_response is not Router.on_response
@@ -177,9 +170,8 @@ class AppCookieLearn(Router):
                  balance: Router | None = None):
         if not isinstance(cookie, str) or not cookie:
             raise ValueError(f"invalid cookie name {cookie!r}")
-        _check_seconds("timeout", timeout, allow_none=False)
-        balance = RoundRobin() if balance is None else balance
-        _check_router("balance", balance)
+        check_seconds("timeout", timeout, allow_none=False)
+        balance = check_router("balance", RoundRobin() if balance is None else balance)
         self.cookie = cookie
         self.timeout = timeout
         self.balance = balance

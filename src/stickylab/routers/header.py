@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..hashing import stable_hash
 from ..model import Pool, Request
-from .base import Router, pick_healthy
+from .base import Router, check_router, hash_into, pick_healthy
 from .stateless import Random
 
 __all__ = ["HeaderHash"]
@@ -22,9 +21,7 @@ class HeaderHash(Router):
     def __init__(self, header: str = "X-User-Id", fallback: Router | None = None):
         if not isinstance(header, str) or not header.strip():
             raise ValueError(f"header must be a non-empty header name, got header={header!r}")
-        fallback = Random() if fallback is None else fallback
-        if not isinstance(fallback, Router):
-            raise TypeError(f"fallback must be a Router, got fallback={fallback!r}")
+        fallback = check_router("fallback", Random() if fallback is None else fallback)
         self.header = header
         self.fallback = fallback
         self._memo: dict[str, int] = {}
@@ -37,9 +34,7 @@ class HeaderHash(Router):
         healthy = pick_healthy(pool)
         h = self._memo.get(value)
         if h is None:
-            if len(self._memo) > 1_000_000:
-                self._memo.clear()
-            h = self._memo[value] = stable_hash(value)
+            h = hash_into(self._memo, value)
         return healthy[h % len(healthy)]
 
     def on_response(self, request, instance, response) -> None:

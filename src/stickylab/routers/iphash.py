@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from itertools import islice
 
-from ..hashing import stable_hash
 from ..model import NoHealthyInstance, Pool, Request
-from .base import Router, pick_healthy
+from .base import MEMO_LIMIT, Router, hash_into, pick_healthy
 from .stateless import RoundRobin
 
 __all__ = ["SourceIPHash", "nginx_ip_hash"]
@@ -19,6 +19,15 @@ def _prefix24(client_ip: str) -> bytes:
         raise ValueError(f"ip_hash needs an IPv4 address, got client_ip={client_ip!r}") from None
 
 
+def _ip_hash_rounds(octets: bytes):
+    """nginx's successive ``ip_hash`` states: each retry feeds the octets in again."""
+    h = 89
+    while True:
+        for octet in octets:
+            h = (h * 113 + octet) % 6271
+        yield h
+
+
 def nginx_ip_hash(client_ip: str, servers: int, tries: int = 0) -> tuple[int, int]:
     """nginx ``ip_hash`` arithmetic: the server index for an IPv4 address, and the hash state.
 
@@ -27,11 +36,7 @@ def nginx_ip_hash(client_ip: str, servers: int, tries: int = 0) -> tuple[int, in
     ``h % servers``. Each retry past a dead server (``tries`` > 0) feeds the three octets
     in again, continuing from the previous hash, as nginx does.
     """
-    octets = _prefix24(client_ip)
-    h = 89
-    for _ in range(tries + 1):
-        for octet in octets:
-            h = (h * 113 + octet) % 6271
+    h = next(islice(_ip_hash_rounds(_prefix24(client_ip)), tries, None))
     return h % servers, h
 
 
@@ -63,7 +68,7 @@ class SourceIPHash(Router):
         ip = request.client_ip
         h = self._memo.get(ip)
         if h is None:
-            h = self._memo[ip] = stable_hash(ip)
+            h = hash_into(self._memo, ip)
         return healthy[h % len(healthy)]
 
     def _nginx(self, request: Request, pool: Pool) -> str:
@@ -75,12 +80,11 @@ class SourceIPHash(Router):
         ip = request.client_ip
         octets = self._octets.get(ip)
         if octets is None:
+            if len(self._octets) >= MEMO_LIMIT:
+                self._octets.clear()
             octets = self._octets[ip] = _prefix24(ip)
-        h = 89
         healthy = set(pool.healthy)
-        for _ in range(self.MAX_TRIES + 1):
-            for octet in octets:
-                h = (h * 113 + octet) % 6271
+        for h in islice(_ip_hash_rounds(octets), self.MAX_TRIES + 1):
             server = members[h % len(members)]
             if server in healthy:
                 return server

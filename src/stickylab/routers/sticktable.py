@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import Pool, Request
-from .base import Router, key_getter
+from .base import Router, check_router, key_getter
 from .stateless import RoundRobin
 from .table import AffinityTable
 
@@ -23,9 +23,7 @@ class StickTable(Router):
     def __init__(self, key: str = "src", *, size: int = 100_000, expire: float | None = 1800.0,
                  balance: Router | None = None):
         self._key = key_getter(key, "stick key")
-        balance = RoundRobin() if balance is None else balance
-        if not isinstance(balance, Router):
-            raise TypeError(f"balance must be a Router, got balance={balance!r}")
+        balance = check_router("balance", RoundRobin() if balance is None else balance)
         self.key = key
         self.balance = balance
         self.table = AffinityTable(size, expire)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 
+from .base import check_seconds
+
 __all__ = ["AffinityTable"]
 
 
@@ -20,8 +22,7 @@ class AffinityTable:
     def __init__(self, size: int, expire: float | None):
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"table size must be a positive integer, got size={size!r}")
-        if expire is not None and not expire > 0:
-            raise ValueError(f"expire must be > 0 seconds (or None), got expire={expire!r}")
+        check_seconds("expire", expire)
         self.size = size
         self.expire = expire
         self._entries: OrderedDict[Hashable, tuple[str, float]] = OrderedDict()
