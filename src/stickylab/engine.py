@@ -100,7 +100,6 @@ class _Run:
         self.sc, self.router, self.plan = sc, router, plan
         self.store: dict[str, float] | None = {} if sc.session_store == "external" else None
         self.instances = [_Instance(f"i{k}", k, self.store) for k in range(sc.instances)]
-        self.states = {inst.id: ev.HEALTHY for inst in self.instances}
         self.pool = Pool(healthy=[i.id for i in self.instances])   # _loop gives it its load
         self.live = {inst.id: inst for inst in self.instances}
 
@@ -112,7 +111,6 @@ class _Run:
                 self.instances.append(_Instance(iid, index, self.store))
             if states[iid] in (ev.FAILED, ev.REMOVED):
                 self.instances[index].crash()
-        self.states = states
         self.live = {i.id: i for i in self.instances if states[i.id] in (ev.HEALTHY, ev.DRAINING)}
         self.pool.update(
             healthy=[i for i, s in states.items() if s == ev.HEALTHY],
