@@ -40,6 +40,20 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
 c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
 
+# Learners' code runs in a sandbox, and the test cells that award points run in a separate
+# clean process that reaches the learner's objects only across a process boundary
+# (src/stickylab/grade/execute.py). Without bubblewrap, grading refuses unless asked to run
+# unsandboxed: c.SandboxedExecute.unsafe = True (or STICKYLAB_UNSAFE_GRADING=1).
+c.Autograde.autograde_preprocessors = [
+    "stickylab.grade.execute.SandboxedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Repair metadata that learners damaged (duplicated cells, edited nbgrader metadata) before
 # nbgrader's own checks, so such a submission is graded instead of failing to grade.
 c.Autograde.sanitize_preprocessors = [
@@ -49,4 +63,12 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Feedback goes back to the learner: it never shows a hidden test's source (stock nbgrader
+# keeps it in the feedback HTML), and it keeps only the (already capped) outputs.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbgrader.preprocessors.ClearHiddenTests",
 ]

@@ -1,0 +1,383 @@
+"""nbgrader's Execute step, rebuilt so that no submission can fool or harm grading.
+
+``SandboxedExecute`` takes the place of ``nbgrader.preprocessors.Execute`` in
+``c.Autograde.autograde_preprocessors`` (see ``nbgrader_config.py``), so stock
+``nbgrader autograde`` and ``python -m stickylab.grade`` both use it. For each notebook:
+
+- The learner's cells run in a Jupyter kernel inside a :mod:`~stickylab.grade.sandbox`
+  (bubblewrap: read-only file system but for a scratch folder, no network, its own
+  process tree, CPU, memory, process and file-size limits), reached over Unix sockets.
+- The test cells (those that award points) run in a separate clean process
+  (:mod:`~stickylab.grade.verdict`), also sandboxed, that reaches the learner's objects
+  only across the process boundary (:mod:`~stickylab.grade.remote`). Whatever the
+  learner's code does to its own interpreter (patching helpers, input transformers,
+  objects equal to everything), the verdict is computed where it never ran, and what
+  the learner's code prints while the tests call it never reaches a test cell.
+- Output is capped in bytes per cell and per notebook as it arrives; the notebook has a
+  wall-clock budget; a kernel that ignores an interrupt is killed, and every cell after
+  it is marked as not run, so the rest of the class is still graded.
+- Before the first notebook of a run, the gradebook is backed up beside itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import selectors
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Any, Bool, Integer, Unicode
+
+from . import sandbox as sb
+
+__all__ = ["SandboxedExecute", "backup_gradebook"]
+
+SERVE = "__import__('stickylab.grade.remote', fromlist=['serve']).serve({path!r})"
+#: Gradebook backups kept beside it.
+BACKUPS_KEPT = 10
+_BACKED_UP: set[str] = set()
+
+
+def backup_gradebook(db_url: str) -> Path | None:
+    """Copy the SQLite gradebook at ``db_url`` to ``<db>.backup-<UTC time>``; keep the newest few."""
+    if not db_url.startswith("sqlite:///"):
+        return None
+    db = Path(db_url[len("sqlite:///"):])
+    if not db.is_file():
+        return None
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    target = db.with_name(f"{db.name}.backup-{stamp}")
+    with contextlib.closing(sqlite3.connect(db)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    for old in sorted(db.parent.glob(f"{db.name}.backup-*"))[:-BACKUPS_KEPT]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager that starts the kernel inside a sandbox, talking over Unix sockets."""
+
+    sandbox = Any(None, help="the stickylab.grade.sandbox.Sandbox to run the kernel in (None: unsandboxed)")
+    limits_launcher = Any(None, help="a Sandbox whose launcher closes inherited files and sets limits")
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if self.sandbox is not None:
+            if self.sandbox.uid is not None:
+                os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
+            kernel_cmd = self.sandbox.command(kernel_cmd, cwd=kw.get("cwd"))
+        launcher = self.sandbox or self.limits_launcher
+        if launcher is not None:
+            kernel_cmd = launcher.launcher(kernel_cmd)
+        self.kernel_spec.interrupt_mode = "message"     # a signal would reach bubblewrap, not the kernel
+        log = Path(self.connection_file).with_name("kernel.log")
+        kw["stdout"] = kw["stderr"] = open(log, "ab")    # noqa: SIM115 - the kernel's own, closed with it
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+
+class _Verdict:
+    """The clean process that runs test cells (see :mod:`stickylab.grade.verdict`)."""
+
+    def __init__(self, workspace: Path, sandbox: sb.Sandbox | None, limits_only: sb.Sandbox, log):
+        self.workspace, self.sandbox, self.limits_only, self.log = workspace, sandbox, limits_only, log
+        self.proc: subprocess.Popen | None = None
+        self.setup: list[str] = []
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "stickylab.grade.verdict"]
+        if self.sandbox is not None:
+            argv = self.sandbox.command(argv)
+        argv = (self.sandbox or self.limits_only).launcher(argv)
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+        self.stderr = open(self.workspace / "verdict.log", "ab")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
+                                     cwd=self.workspace / "verdict", env=env, start_new_session=True)
+        for source in self.setup:
+            self._ask({"op": "setup", "source": source}, 120)
+
+    def add_setup(self, source: str) -> None:
+        """An instructor's locked cell (the imports): run now and after any restart."""
+        self.setup.append(source)
+        if self.proc is not None:
+            self._ask({"op": "setup", "source": source}, 120)
+
+    def run(self, source: str, socket_path: str | None, timeout: float) -> list[dict]:
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        try:
+            return self._ask({"op": "run", "source": source, "socket": socket_path, "timeout": timeout},
+                             timeout + 15)["outputs"]
+        except (TimeoutError, OSError, ValueError, KeyError) as exc:
+            self.log.error("The test process failed on a test cell (%s); restarting it", exc)
+            self.stop()
+            return [_error_output("GradingError", f"the tests of this cell could not finish ({exc})")]
+
+    def _ask(self, message: dict, seconds: float) -> dict:
+        self.proc.stdin.write((json.dumps(message) + "\n").encode())
+        self.proc.stdin.flush()
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if not sel.select(seconds):
+                raise TimeoutError(f"no answer within {seconds:g} s")
+        line = self.proc.stdout.readline()
+        if not line:
+            raise OSError("the test process exited")
+        return json.loads(line)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(Exception):
+                self.proc.kill()
+                self.proc.wait(5)
+            self.proc = None
+            self.stderr.close()
+
+
+def _error_output(ename: str, evalue: str) -> dict:
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class SandboxedExecute(Execute):
+    """Execute a submission with the learner's code sandboxed and the tests in a clean process."""
+
+    unsafe = Bool(False, help=(
+        "Grade without a sandbox where none can be made (learners' code then runs with your rights "
+        "and can read and change anything you can). Also STICKYLAB_UNSAFE_GRADING=1.")).tag(config=True)
+    notebook_seconds = Integer(600, help="Wall-clock seconds one notebook may take in all").tag(config=True)
+    cpu_seconds = Integer(300, help="CPU seconds of the learner's kernel for one notebook").tag(config=True)
+    memory_bytes = Integer(3 << 30, help="Address space of each sandboxed process").tag(config=True)
+    processes = Integer(256, help="Processes and threads of the sandbox's user").tag(config=True)
+    max_cell_output = Integer(20_000, help="Bytes of output kept per learner cell").tag(config=True)
+    max_notebook_output = Integer(200_000, help="Bytes of output kept per notebook").tag(config=True)
+    interrupt_grace = Integer(5, help="Seconds a kernel has to obey an interrupt before it is killed").tag(config=True)
+    scratch_root = Unicode("", help="Where scratch folders are made (default: the system's temp folder)").tag(config=True)
+
+    # -- the notebook -------------------------------------------------------------------------------
+    def preprocess(self, nb, resources=None, km=None):
+        """Execute ``nb``: learner cells in the sandboxed kernel, test cells in the clean process."""
+        from nbclient import NotebookClient
+
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        self.raise_on_iopub_timeout = False
+        self._prepare(resources)
+        try:
+            with self.setup_kernel(cwd=str(self._learner_dir)):
+                info = self.wait_for_reply(self.kc.kernel_info())
+                if info:
+                    self.nb.metadata["language_info"] = info["content"]["language_info"]
+                for index, cell in enumerate(self.nb.cells):
+                    self.preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._stop("the kernel running your notebook died")
+        finally:
+            self._verdict.stop()
+            shutil.rmtree(self._workspace, ignore_errors=True)
+        self.set_widgets_metadata()
+        return self.nb, self.resources
+
+    def _prepare(self, resources) -> None:
+        info = (resources or {}).get("nbgrader", {})
+        if info.get("db_url") and info["db_url"] not in _BACKED_UP:
+            _BACKED_UP.add(info["db_url"])
+            saved = backup_gradebook(info["db_url"])
+            if saved:
+                self.log.info("Gradebook backed up to %s", saved)
+        safe = not (self.unsafe or sb.unsafe_requested())
+        if safe:
+            reason = sb.check()
+            if reason:
+                raise sb.SandboxUnavailable(
+                    f"refusing to grade: no sandbox can be made here ({reason}). Grading would run "
+                    "learners' code with your rights. To grade anyway, pass --unsafe to "
+                    "`python -m stickylab.grade`, set c.SandboxedExecute.unsafe = True in "
+                    "nbgrader_config.py, or set STICKYLAB_UNSAFE_GRADING=1.")
+        else:
+            self.log.warning("Grading WITHOUT a sandbox (unsafe was asked for): learners' code runs with "
+                             "your rights")
+        root = self.scratch_root or None
+        self._workspace = Path(tempfile.mkdtemp(prefix="stickylab-grade-", dir=root)).resolve()
+        os.chmod(self._workspace, 0o755)
+        self._learner_dir = self._workspace / "learner"
+        rpc = self._workspace / "rpc"
+        for folder in (self._learner_dir, rpc, self._workspace / "verdict"):
+            folder.mkdir()
+        source_dir = Path((resources or {}).get("metadata", {}).get("path") or ".")
+        for item in source_dir.iterdir() if source_dir.is_dir() else []:
+            if item.is_file() and item.suffix != ".ipynb":
+                shutil.copy(item, self._learner_dir / item.name)
+        limits = sb.Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes,
+                           processes=self.processes)
+        forbidden = self._forbidden(resources)
+        self._sandbox = sb.Sandbox(self._learner_dir, forbidden, limits, extra_binds=[rpc]) if safe else None
+        verdict_limits = sb.Limits(cpu_seconds=max(self.cpu_seconds, 600), memory_bytes=self.memory_bytes,
+                                   processes=self.processes)
+        verdict_box = sb.Sandbox(self._workspace / "verdict", forbidden, verdict_limits, extra_binds=[rpc])
+        self._limits_only = sb.Sandbox(self._learner_dir, limits=limits)
+        if self._sandbox is not None:
+            self._sandbox.prepare()
+            verdict_box.prepare()
+        self._socket = str(rpc / "learner.sock")
+        self._verdict = _Verdict(self._workspace, verdict_box if safe else None,
+                                 sb.Sandbox(self._workspace / "verdict", limits=verdict_limits), self.log)
+        self._deadline = time.monotonic() + self.notebook_seconds
+        self._stopped: str | None = None
+        self._cell_bytes: dict[int, int] = {}
+        self._cut: dict[int, int] = {}
+        self._notebook_bytes = 0
+
+    def _forbidden(self, resources) -> list[Path]:
+        paths = [Path.home()]
+        config = self.config
+        with contextlib.suppress(Exception):
+            paths.append(Path(config.CourseDirectory.root))
+        with contextlib.suppress(Exception):
+            paths.append(Path(config.Exchange.root))
+        info = (resources or {}).get("nbgrader", {})
+        if str(info.get("db_url", "")).startswith("sqlite:///"):
+            paths.append(Path(info["db_url"][len("sqlite:///"):]))
+        source = (resources or {}).get("metadata", {}).get("path")
+        if source:
+            paths.append(Path(source))
+        return [p for p in paths if str(p) not in ("", "/")]
+
+    def create_kernel_manager(self):
+        """A :class:`SandboxedKernelManager` on Unix sockets in the learner's scratch folder."""
+        kernel_dir = self._learner_dir / ".kernel"
+        kernel_dir.mkdir(exist_ok=True)
+        if self._sandbox is not None and self._sandbox.uid is not None:
+            os.chown(kernel_dir, self._sandbox.uid, self._sandbox.uid)
+        if not self.kernel_name:
+            self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        self.km = SandboxedKernelManager(kernel_name=self.kernel_name, config=self.config,
+                                         sandbox=self._sandbox, limits_launcher=self._limits_only,
+                                         transport="ipc", ip=str(kernel_dir / "k"),
+                                         connection_file=str(kernel_dir / "kernel.json"))
+        return self.km
+
+    # -- cells --------------------------------------------------------------------------------------
+    def preprocess_cell(self, cell, resources, index):
+        """Run one cell where it belongs: a test in the clean process, anything else in the kernel."""
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, self.resources
+        meta = cell.metadata.get("nbgrader", {})
+        if self._stopped is None and time.monotonic() > self._deadline:
+            self._stop(f"the notebook used up its {self.notebook_seconds} s")
+        if meta.get("grade"):
+            self._run_test(cell)
+            return cell, self.resources
+        if meta.get("locked") and not meta.get("solution"):
+            self._verdict.add_setup(cell.source)
+        if self._stopped is not None:
+            cell.outputs = [_error_output("NotRun", f"this cell was not run: {self._stopped}")]
+            return cell, self.resources
+        self._run_learner(cell, index)
+        return cell, self.resources
+
+    def _run_learner(self, cell, index: int) -> None:
+        timeout = self.timeout
+        self.timeout = max(1, min(timeout or 30, int(self._deadline - time.monotonic())))
+        try:
+            self.execute_cell(cell, index, store_history=True)
+        except DeadKernelError:
+            cell.outputs.append(_error_output(
+                "DeadKernelError", "the kernel running your notebook died here (it exited, was killed, or "
+                "went past its memory or CPU limit)"))
+            self._stop("the kernel running your notebook died in an earlier cell")
+            return
+        finally:
+            self.timeout = timeout
+        cut = self._cut.pop(index, 0)
+        if cut:
+            cell.outputs.append(new_output("stream", name="stdout",
+                                           text=f"\n[{cut:,} bytes of output cut by the grader]\n"))
+        if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs if o.output_type == "error"):
+            if not self._responsive():
+                self._kill("a cell did not stop when interrupted at its time limit")
+
+    def _run_test(self, cell) -> None:
+        serve_id = None
+        if self._stopped is None:
+            serve_id = self.kc.execute(SERVE.format(path=self._socket), silent=True, store_history=False,
+                                       allow_stdin=False, stop_on_error=False)
+        outputs = self._verdict.run(cell.source, self._socket if serve_id else None, float(self.timeout or 30))
+        if self._stopped is not None and not outputs:
+            outputs = [_error_output("NotRun", f"the tests could not run: {self._stopped}")]
+        self.code_cells_executed += 1
+        cell.execution_count = self.code_cells_executed
+        cell.outputs = [new_output(o["output_type"], **{k: v for k, v in o.items() if k != "output_type"})
+                        for o in outputs]
+        if serve_id is not None and not self._reply(serve_id, 10):
+            self.km.interrupt_kernel()
+            if not self._reply(serve_id, self.interrupt_grace):
+                self._kill("your code did not return to the kernel after the tests")
+
+    # -- kernel health ------------------------------------------------------------------------------
+    def _reply(self, msg_id: str, seconds: float) -> bool:
+        """Wait for the kernel's reply to ``msg_id``; False if none came within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = run_sync(self.kc.shell_channel.get_msg)(timeout=left)
+            except Exception:
+                return False
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+        return False
+
+    def _responsive(self) -> bool:
+        if not run_sync(self.km.is_alive)():
+            return False
+        probe = self.kc.execute("", silent=True, store_history=False)
+        return self._reply(probe, self.interrupt_grace)
+
+    def _kill(self, why: str) -> None:
+        self.log.warning("Killing the learner's kernel: %s", why)
+        with contextlib.suppress(Exception):
+            run_sync(self.km.shutdown_kernel)(now=True)
+        self._stop(f"the kernel was stopped because {why}")
+
+    def _stop(self, why: str) -> None:
+        if self._stopped is None:
+            self._stopped = why
+
+    # -- output -------------------------------------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep an output only while the cell and the notebook are under their byte limits."""
+        content = msg.get("content", {})
+        size = _size(content)
+        room = min(self.max_cell_output - self._cell_bytes.get(cell_index, 0),
+                   self.max_notebook_output - self._notebook_bytes)
+        if size > room:
+            if msg.get("msg_type") == "stream" and room > 0:
+                content["text"] = content.get("text", "")[:room]
+                self._cut[cell_index] = self._cut.get(cell_index, 0) + size - room
+                size = room
+            else:
+                self._cut[cell_index] = self._cut.get(cell_index, 0) + size
+                return None
+        self._cell_bytes[cell_index] = self._cell_bytes.get(cell_index, 0) + size
+        self._notebook_bytes += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _size(content: dict) -> int:
+    """Bytes an output message would add to the notebook (text, data, traceback)."""
+    total = len(content.get("text", "") or "")
+    for value in (content.get("data") or {}).values():
+        total += len(value) if isinstance(value, str) else len(json.dumps(value))
+    total += sum(len(line) for line in content.get("traceback", []) or [])
+    return total

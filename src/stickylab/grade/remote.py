@@ -1,0 +1,498 @@
+"""Calls from the grading process into a learner's kernel, answered with plain data only.
+
+When a notebook is autograded, the learner's cells run in a sandboxed kernel and the
+test cells run in a separate, clean process (:mod:`stickylab.grade.verdict`). The tests
+reach the learner's classes, functions and objects through the proxies defined here:
+
+- :func:`serve`, run in the learner's kernel, answers requests on a Unix socket: the
+  names the learner's cells defined, and calls of their functions and methods.
+- :class:`Connection`, in the grading process, asks; what comes back is decoded by
+  :mod:`stickylab.grade.wire` into built-in types and stickylab model objects, or into a
+  :class:`Remote` handle for anything else (a learner's router, table or class).
+
+A handle behaves like the object for what tests do with it: call it, call its methods,
+read and set attributes, ``len()``, ``in``, indexing. A handle of a learner's router is
+an :class:`~stickylab.Router`, so the simulator and the grading helpers drive it as they
+would the real one. Nothing the learner's code does can change how a test decides: the
+test runs here, and only data comes back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import signal
+import socket
+import time
+import traceback
+from types import ModuleType
+
+from ..model import NoHealthyInstance, Response
+from ..routers.base import Router
+from . import wire
+
+__all__ = ["Connection", "KernelGone", "Remote", "RemoteError", "serve"]
+
+#: Seconds a call may take when no time bound is set by the test (``grading.time_bound``).
+DEFAULT_SECONDS = 10.0
+#: Names a kernel always has that are not the learner's.
+_KERNEL_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+#: Special methods a handle forwards, when the learner's class defines them.
+_DUNDERS = ("__len__", "__contains__", "__getitem__", "__iter__", "__call__")
+
+
+# -- the learner's side ------------------------------------------------------------------------------
+class _Served:
+    """What one kernel keeps between the grader's visits: handles, pools, names already sent."""
+
+    def __init__(self):
+        self.objects: dict[int, object] = {}
+        self.refs: dict[int, int] = {}          # id(obj) -> ref
+        self.pools: dict = {}
+        self.sent: dict[str, int] = {}          # name -> id of the value last sent
+        self.counter = itertools.count(1)
+
+    def handle(self, obj) -> dict:
+        ref = self.refs.get(id(obj))
+        if ref is None or self.objects.get(ref) is not obj:
+            ref = next(self.counter)
+            self.objects[ref], self.refs[id(obj)] = obj, ref
+        if isinstance(obj, type):
+            kind = "class"
+        elif isinstance(obj, Router):
+            custom = type(obj).on_response is not Router.on_response
+            kind = "router+response" if custom else "router"
+        elif callable(obj) and not hasattr(type(obj), "__call__") or _is_function(obj):
+            kind = "function"
+        else:
+            kind = "object"
+        cls = obj if isinstance(obj, type) else type(obj)
+        methods = [] if kind in ("class", "function") else sorted(
+            n for n in dir(cls) if (not n.startswith("_") or n in _DUNDERS) and _callable_attr(cls, n))
+        name = getattr(obj, "__qualname__", None) if kind in ("class", "function") else cls.__qualname__
+        return {"ref": [ref, str(name or cls.__name__)[:200], kind, methods]}
+
+    def resolve(self, tag, body):
+        if tag == "obj":
+            if type(body) is not int or body not in self.objects:
+                raise wire.WireError(f"no object {body!r} in this kernel")
+            return self.objects[body]
+        if tag == "Pool":
+            key = wire.pool_key(body)
+            pool = self.pools.get(key)
+            self.pools[key] = pool = wire.decode_pool(body, into=pool)
+            return pool
+        raise wire.WireError(f"unknown tag {tag!r}")
+
+    def names(self, namespace: dict, every: bool) -> dict:
+        out = {}
+        for name, value in list(namespace.items()):
+            if name.startswith("_") or name in _KERNEL_NAMES or isinstance(value, ModuleType):
+                continue
+            if not every and self.sent.get(name) == id(value):
+                continue
+            self.sent[name] = id(value)
+            try:
+                out[name] = wire.encode(value, self.handle)
+            except Exception as exc:     # too deep, too large: the test says so if it needs the name
+                out[name] = {"unsendable": f"{type(value).__name__}: {exc}"[:300]}
+        return out
+
+    def call(self, message: dict):
+        op = message.get("op")
+        target = self.resolve("obj", message.get("target"))
+        if op == "getattr":
+            return getattr(target, _name(message)), []
+        if op == "setattr":
+            setattr(target, _name(message), wire.decode(message.get("value"), self.resolve))
+            return None, []
+        args = wire.decode(message.get("args", {"list": []}), self.resolve)
+        kwargs = wire.decode(message.get("kwargs", {"dict": []}), self.resolve)
+        if type(args) is not list or type(kwargs) is not dict:
+            raise wire.WireError("bad arguments")
+        if op == "call":
+            fn = target
+        elif op == "list":
+            fn = lambda: list(target)   # noqa: E731 - iteration, materialised here
+        else:
+            fn = getattr(target, _name(message))
+        result = _bounded(message.get("seconds"), fn, *args, **kwargs)
+        changed = [[k, v] for k, v in enumerate(args) if type(v) is Response]
+        changed += [[k, v] for k, v in kwargs.items() if type(v) is Response]
+        return result, changed
+
+
+def _is_function(obj) -> bool:
+    return type(obj).__name__ in ("function", "builtin_function_or_method", "method", "partial")
+
+
+def _callable_attr(cls, name: str) -> bool:
+    try:
+        return callable(getattr(cls, name))
+    except Exception:
+        return False
+
+
+def _name(message: dict) -> str:
+    name = message.get("name")
+    if type(name) is not str or not name.isidentifier():
+        raise wire.WireError(f"bad attribute name {name!r}")
+    return name
+
+
+def _bounded(seconds, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, stopped with TimeoutError after ``seconds`` (main thread only)."""
+    seconds = seconds if type(seconds) in (int, float) and 0 < seconds < 3600 else DEFAULT_SECONDS
+
+    def expired(signum, frame):
+        raise TimeoutError(f"did not return within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _error(exc: BaseException) -> dict:
+    cls = type(exc)
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    where = [f"{f.name}, line {f.lineno}: {(f.line or '').strip()}"[:200] for f in frames]
+    return {"error": [cls.__name__[:100], cls.__module__[:100], str(exc)[:2000], where]}
+
+
+_SERVED: _Served | None = None
+
+
+def serve(path: str, namespace: dict | None = None, accept_seconds: float = 30.0) -> None:
+    """Answer the grading process's requests on the Unix socket ``path`` until it is done.
+
+    Runs in the learner's kernel, in the main thread (so a call can be time-bounded by
+    a signal), between two of the learner's cells. ``namespace`` defaults to the
+    kernel's user namespace.
+    """
+    global _SERVED
+    if namespace is None:
+        from IPython import get_ipython
+        namespace = get_ipython().user_ns
+    if _SERVED is None:
+        _SERVED = _Served()
+    served = _SERVED
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(path)
+        listener.listen(1)
+        listener.settimeout(accept_seconds)
+        conn, _ = listener.accept()
+    finally:
+        listener.close()
+    conn.settimeout(None)
+    with conn:
+        while True:
+            try:
+                message = wire.read_message(conn)
+            except EOFError:
+                return
+            op = message.get("op")
+            if op == "done":
+                wire.write_message(conn, {"id": message.get("id"), "ok": None})
+                return
+            reply = {"id": message.get("id")}
+            try:
+                if op == "names":
+                    reply["ok"] = {"dict": [[k, v] for k, v in served.names(namespace, bool(message.get("every"))).items()]}
+                else:
+                    result, changed = served.call(message)
+                    reply["ok"] = wire.encode(result, served.handle)
+                    reply["changed"] = [[k if type(k) is int else str(k), wire.encode(v)] for k, v in changed]
+            except BaseException as exc:    # the learner's error, whatever it is, is an answer
+                reply = {"id": message.get("id"), **_error(exc)}
+            wire.write_message(conn, reply)
+
+
+# -- the grading side ---------------------------------------------------------------------------------
+class KernelGone(RuntimeError):
+    """The learner's kernel stopped answering (it exited, crashed, or is stuck in an earlier call)."""
+
+
+class RemoteError(Exception):
+    """An exception raised by the learner's code that is not a built-in one (its name is kept)."""
+
+
+_ERROR_TYPES: dict[str, type] = {}
+
+
+def _exception(name: str, module: str, message: str, where: list) -> BaseException:
+    """The exception to raise here for one the learner's code raised there (never their class)."""
+    import builtins
+
+    cls = None
+    if module == "builtins":
+        cls = getattr(builtins, name, None)
+        if not (isinstance(cls, type) and issubclass(cls, Exception)):
+            cls = None
+    elif name == "NoHealthyInstance" and module.startswith("stickylab"):
+        cls = NoHealthyInstance
+    exc = None
+    if cls is not None:
+        with contextlib.suppress(Exception):
+            exc = cls(message)
+    if exc is None:
+        safe = name if name.isidentifier() else "Error"
+        if module not in ("builtins", "__main__") and all(p.isidentifier() for p in module.split(".")):
+            safe = f"{module}.{safe}"           # binascii.Error says more than Error
+        cls = _ERROR_TYPES.get(safe)
+        if cls is None:
+            cls = _ERROR_TYPES[safe] = type(safe, (RemoteError,), {"__module__": "learner"})
+        exc = cls(message)
+    exc.learner_traceback = [str(w)[:200] for w in where if isinstance(w, str)]
+    return exc
+
+
+class Connection:
+    """The grading side of one learner kernel: sends requests, decodes answers into values and handles."""
+
+    def __init__(self):
+        self.sock: socket.socket | None = None
+        self.ids = itertools.count(1)
+        self.pending: int | None = None
+        self.gone: str | None = None
+        self.proxies: dict[int, Remote] = {}
+        self.pools: dict[int, object] = {}     # keeps every pool sent alive, so its id stays its own
+
+    def connect(self, path: str, seconds: float = 10.0) -> None:
+        """Connect to a kernel serving on ``path`` (waiting up to ``seconds`` for it to listen)."""
+        self.close()
+        deadline = time.monotonic() + seconds
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(path)
+                break
+            except OSError as exc:
+                sock.close()
+                if time.monotonic() > deadline:
+                    self.gone = (f"the tests could not reach the kernel running your notebook ({exc.strerror}): "
+                                 "did one of your cells stop the kernel, or change how cells run?")
+                    raise KernelGone(self.gone) from None
+                time.sleep(0.02)
+        self.sock, self.pending, self.gone = sock, None, None
+
+    def close(self) -> None:
+        """Tell the kernel the tests are done for now, and hang up."""
+        if self.sock is None:
+            return
+        with contextlib.suppress(Exception):
+            if self.gone is None and self.pending is None:
+                self.sock.settimeout(2.0)
+                wire.write_message(self.sock, {"op": "done", "id": next(self.ids)})
+                wire.read_message(self.sock)
+        self.sock.close()
+        self.sock = None
+
+    # -- requests
+    def request(self, message: dict, what: str):
+        """Send one request and return the decoded answer (or raise the learner's error)."""
+        if self.gone is not None:
+            raise KernelGone(self.gone)
+        if self.sock is None:
+            raise KernelGone("the tests are not connected to the kernel running your notebook")
+        seconds = _time_left()
+        message = dict(message, id=next(self.ids), seconds=seconds)
+        try:
+            self._drain()
+            wire.write_message(self.sock, message)
+            self.pending = message["id"]
+            reply = self._reply(message["id"], seconds + 2.0, what)
+        except (EOFError, ConnectionError, BrokenPipeError) as exc:
+            self.gone = (f"the kernel running your notebook stopped while running {what} "
+                         f"({type(exc).__name__}): did your code exit, or kill its own process?")
+            raise KernelGone(self.gone) from None
+        self.pending = None
+        if "error" in reply:
+            name, module, text, where = (reply["error"] + [None] * 4)[:4]
+            raise _exception(str(name), str(module), str(text), where if isinstance(where, list) else [])
+        return reply
+
+    def _reply(self, mid: int, seconds: float, what: str) -> dict:
+        self.sock.settimeout(seconds)
+        try:
+            while True:
+                reply = wire.read_message(self.sock)
+                if reply.get("id") == mid:
+                    return reply
+        except socket.timeout:
+            raise TimeoutError(f"{what} did not return within {seconds - 2.0:g} s") from None
+
+    def _drain(self) -> None:
+        """Skip the answer to a call that timed out here, if it comes; give up on a kernel that is stuck."""
+        if self.pending is None:
+            return
+        try:
+            self._reply(self.pending, 3.0, "an earlier call")
+        except TimeoutError:
+            self.gone = ("your code is still running a call that timed out earlier, so the tests cannot "
+                         "go on; look for an infinite loop")
+            raise KernelGone(self.gone) from None
+        self.pending = None
+
+    def value(self, reply: dict, key: str = "ok"):
+        return wire.decode(reply.get(key), self._resolve)
+
+    def _resolve(self, tag, body):
+        if tag == "ref":
+            ref, name, kind, methods = wire._list(body, 4)
+            proxy = self.proxies.get(ref)
+            if proxy is None:
+                cls = {"router": RemoteRouter, "router+response": RemoteResponseRouter}.get(kind, Remote)
+                proxy = self.proxies[ref] = cls(self, ref, str(name), str(kind), tuple(map(str, methods)))
+            return proxy
+        if tag == "unsendable":
+            return Unsendable(str(body))
+        raise wire.WireError(f"unknown tag {tag!r} from the learner's kernel")
+
+    def _encode(self, value):
+        def handle(obj):
+            if isinstance(obj, Remote) and obj._conn is self:
+                return {"obj": obj._ref}
+            raise wire.WireError(f"a {type(obj).__name__} cannot be passed to your code from the tests")
+
+        if type(value) is wire.Pool:
+            self.pools[id(value)] = value
+        return wire.encode(value, handle)
+
+    def names(self, every: bool = False) -> dict:
+        """The learner's names defined or changed since the last call (all of them if ``every``)."""
+        return self.value(self.request({"op": "names", "every": every}, "listing your names"))
+
+    def call(self, ref: int, op: str, args=(), kwargs=None, name: str | None = None, what: str = "the call"):
+        kwargs = kwargs or {}
+        for value in list(args) + list(kwargs.values()):
+            if type(value) is wire.Pool:
+                self.pools[id(value)] = value
+        message = {"op": op, "target": ref, "args": self._encode(list(args)),
+                   "kwargs": self._encode(dict(kwargs))}
+        if name is not None:
+            message["name"] = name
+        reply = self.request(message, what)
+        for key, data in reply.get("changed", []):
+            original = args[key] if type(key) is int and key < len(args) else kwargs.get(key)
+            if type(original) is Response:
+                fresh = wire.decode(data)
+                original.status, original.headers, original.cookies = fresh.status, fresh.headers, fresh.cookies
+        return self.value(reply)
+
+
+def _time_left() -> float:
+    """Seconds left on the test's time bound (``grading.time_bound``), or the default."""
+    left, _ = signal.getitimer(signal.ITIMER_REAL)
+    return min(left, 3600.0) if left > 0 else DEFAULT_SECONDS
+
+
+class Unsendable:
+    """A learner's value that could not be sent (too large, too deep); any use says why."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+    def __repr__(self) -> str:
+        return f"<a value the tests could not receive: {self.why}>"
+
+
+class Remote:
+    """A learner's class, function or object, reached through the kernel that holds it."""
+
+    def __init__(self, conn: Connection, ref: int, name: str, kind: str, methods: tuple[str, ...]):
+        for key, value in (("_conn", conn), ("_ref", ref), ("_name", name), ("_kind", kind),
+                           ("_methods", methods)):
+            object.__setattr__(self, key, value)
+
+    @property
+    def __name__(self):            # noqa: D401 - what error messages call it
+        return self._name
+
+    def __call__(self, *args, **kwargs):
+        if self._kind == "object" and "__call__" not in self._methods:
+            raise TypeError(f"{self._name} object is not callable")
+        return self._conn.call(self._ref, "call", args, kwargs, what=f"{self._name}()")
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        if name in self._methods:
+            return RemoteMethod(self, name)
+        return self._conn.call(self._ref, "getattr", name=name, what=f"{self._name}.{name}")
+
+    def __setattr__(self, name: str, value) -> None:
+        self._conn.request({"op": "setattr", "target": self._ref, "name": name,
+                            "value": self._conn._encode(value)}, f"setting {self._name}.{name}")
+
+    def _method(self, name: str, *args):
+        if name not in self._methods:
+            raise TypeError(f"{self._name} has no {name}()")
+        return self._conn.call(self._ref, "method", args, name=name, what=f"{self._name}.{name}()")
+
+    def __len__(self):
+        value = self._method("__len__")
+        if type(value) is not int or value < 0:
+            raise TypeError(f"len() of {self._name} returned {value!r}, not a non-negative int")
+        return value
+
+    def __contains__(self, item):
+        return bool(self._method("__contains__", item) is True)
+
+    def __getitem__(self, key):
+        return self._method("__getitem__", key)
+
+    def __iter__(self):
+        if "__iter__" not in self._methods:
+            raise TypeError(f"{self._name} object is not iterable")
+        return iter(self._conn.call(self._ref, "list", what=f"iterating over {self._name}"))
+
+    def __repr__(self) -> str:
+        return f"<{self._name} in your notebook>"
+
+    def __eq__(self, other):
+        return self is other
+
+    def __hash__(self):
+        return id(self)
+
+
+class RemoteMethod:
+    """A bound method of a learner's object (what ``router.route`` is)."""
+
+    def __init__(self, owner: Remote, name: str):
+        self.__self__, self.__name__ = owner, name
+        self.__qualname__ = f"{owner._name}.{name}"
+
+    def __call__(self, *args, **kwargs):
+        owner = self.__self__
+        return owner._conn.call(owner._ref, "method", args, kwargs, name=self.__name__,
+                                what=f"{self.__name__}()")
+
+    def __repr__(self) -> str:
+        return f"<method {self.__qualname__} in your notebook>"
+
+
+class RemoteRouter(Remote, Router):
+    """A learner's router: a :class:`~stickylab.Router` here, whose ``route`` runs there."""
+
+    def route(self, request, pool):
+        return self._conn.call(self._ref, "method", (request, pool), name="route", what="route()")
+
+    def label(self) -> str:
+        return self._name
+
+
+class RemoteResponseRouter(RemoteRouter):
+    """A learner's router that also looks at responses (its ``on_response`` runs there)."""
+
+    def on_response(self, request, instance, response):
+        return self._conn.call(self._ref, "method", (request, instance, response), name="on_response",
+                               what="on_response()")

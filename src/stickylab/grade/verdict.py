@@ -1,0 +1,120 @@
+"""The clean process that runs a notebook's test cells while it is autograded.
+
+Test cells never run in the learner's kernel. This process runs them, one at a time,
+as the executor (:mod:`stickylab.grade.execute`) sends them, with the learner's names
+bound to :mod:`~stickylab.grade.remote` handles: a test calls the learner's code across
+the process boundary and gets plain data back, and decides here, where the learner's
+code never ran. What it prints is kept (capped); an error becomes the cell's one error
+output, with the message and no source line, so a hidden test's code never reaches
+the feedback.
+
+Protocol (one JSON object per line): the executor sends ``{"op": "setup", "source": ...}``
+(an instructor's locked cell, such as the imports), ``{"op": "run", "source": ...,
+"socket": ..., "timeout": ...}`` (a test cell) or ``{"op": "quit"}``, and reads back
+``{"outputs": [...]}`` for each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import sys
+
+from .remote import Connection, KernelGone
+
+#: Bytes of printed output one test cell keeps.
+MAX_PRINTED = 16_384
+
+
+def _error(exc: BaseException) -> dict:
+    name = type(exc).__name__
+    text = str(exc)
+    if len(text) > 4000:
+        text = text[:4000] + " ... (cut)"
+    return {"output_type": "error", "ename": name, "evalue": text, "traceback": [f"{name}: {text}"]}
+
+
+def _cell_timeout(seconds: float):
+    def expired(signum, frame):
+        raise TimeoutError(f"the tests of this cell did not finish within {seconds:g} s")
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+class Worker:
+    """One notebook's test cells, run in order in one namespace."""
+
+    def __init__(self):
+        self.namespace: dict = {"__name__": "__main__"}
+        self.conn = Connection()
+        self.first = True
+
+    def setup(self, source: str) -> list[dict]:
+        return self._exec(source, "<setup cell>")
+
+    def run(self, source: str, socket_path: str | None, timeout: float) -> list[dict]:
+        outputs: list[dict] = []
+        try:
+            if socket_path:
+                self.conn.connect(socket_path)
+                for name, value in self.conn.names(every=self.first).items():
+                    if not isinstance(self.namespace.get(name), type(os)):
+                        self.namespace[name] = value
+                self.first = False
+        except Exception as exc:
+            outputs.append(_error(exc if isinstance(exc, KernelGone) else KernelGone(
+                f"the tests could not read your notebook's names: {type(exc).__name__}: {exc}")))
+            self.conn.close()
+            return outputs
+        try:
+            _cell_timeout(timeout)
+            outputs = self._exec(source, "<test cell>")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self.conn.close()
+        return outputs
+
+    def _exec(self, source: str, filename: str) -> list[dict]:
+        printed, errors = io.StringIO(), io.StringIO()
+        outputs = []
+        try:
+            code = compile(source, filename, "exec")
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(errors):
+                exec(code, self.namespace)
+        except BaseException as exc:     # the test failed (or timed out): that is its verdict
+            error = _error(exc)
+        else:
+            error = None
+        text = printed.getvalue()
+        if text:
+            if len(text) > MAX_PRINTED:
+                text = text[:MAX_PRINTED] + f"\n... ({len(text) - MAX_PRINTED:,} more characters cut)\n"
+            outputs.append({"output_type": "stream", "name": "stdout", "text": text})
+        if error:
+            outputs.append(error)
+        return outputs
+
+
+def main() -> None:
+    """Serve the executor on stdin/stdout until it says quit."""
+    channel = os.fdopen(os.dup(1), "w", buffering=1)
+    sys.stdout = io.StringIO()          # stray prints never corrupt the channel
+    worker = Worker()
+    for line in sys.stdin:
+        message = json.loads(line)
+        op = message.get("op")
+        if op == "quit":
+            break
+        if op == "setup":
+            outputs = worker.setup(message["source"])
+        else:
+            outputs = worker.run(message["source"], message.get("socket"), float(message.get("timeout", 30)))
+        channel.write(json.dumps({"outputs": outputs}) + "\n")
+
+
+if __name__ == "__main__":
+    main()
