@@ -90,10 +90,12 @@ class SandboxedKernelManager(AsyncKernelManager):
 class _Verdict:
     """The clean process that runs test cells (see :mod:`stickylab.grade.verdict`)."""
 
-    def __init__(self, workspace: Path, sandbox: sb.Sandbox | None, limits_only: sb.Sandbox, log):
+    def __init__(self, workspace: Path, sandbox: sb.Sandbox | None, limits_only: sb.Sandbox, log,
+                 fresh=None):
         self.workspace, self.sandbox, self.limits_only, self.log = workspace, sandbox, limits_only, log
         self.proc: subprocess.Popen | None = None
         self.setup: list[str] = []
+        self.fresh = fresh      # seed -> socket path of a fresh interpreter running the learner's cells
 
     def start(self) -> None:
         argv = [sys.executable, "-m", "stickylab.grade.verdict"]
@@ -125,16 +127,26 @@ class _Verdict:
             return [_error_output("GradingError", f"the tests of this cell could not finish ({exc})")]
 
     def _ask(self, message: dict, seconds: float) -> dict:
+        """Send ``message``; answer the process's requests for fresh interpreters until it replies."""
+        self._send(message)
+        deadline = time.monotonic() + seconds
+        while True:
+            with selectors.DefaultSelector() as sel:
+                sel.register(self.proc.stdout, selectors.EVENT_READ)
+                if not sel.select(max(0.0, deadline - time.monotonic())):
+                    raise TimeoutError(f"no answer within {seconds:g} s")
+            line = self.proc.stdout.readline()
+            if not line:
+                raise OSError("the test process exited")
+            reply = json.loads(line)
+            if reply.get("op") != "fresh":
+                return reply
+            seeds = [int(s) for s in reply.get("seeds", [])][:8]
+            self._send({"sockets": [self.fresh(seed) for seed in seeds]})
+
+    def _send(self, message: dict) -> None:
         self.proc.stdin.write((json.dumps(message) + "\n").encode())
         self.proc.stdin.flush()
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.proc.stdout, selectors.EVENT_READ)
-            if not sel.select(seconds):
-                raise TimeoutError(f"no answer within {seconds:g} s")
-        line = self.proc.stdout.readline()
-        if not line:
-            raise OSError("the test process exited")
-        return json.loads(line)
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -232,7 +244,13 @@ class SandboxedExecute(Execute):
             verdict_box.prepare()
         self._socket = str(rpc / "learner.sock")
         self._verdict = _Verdict(self._workspace, verdict_box if safe else None,
-                                 sb.Sandbox(self._workspace / "verdict", limits=verdict_limits), self.log)
+                                 sb.Sandbox(self._workspace / "verdict", limits=verdict_limits), self.log,
+                                 fresh=self._fresh)
+        self._sources: list[str] = []
+        self._fresh_procs: list[subprocess.Popen] = []
+        self._limits = limits
+        self._forbidden_paths = forbidden
+        self._rpc = rpc
         self._deadline = time.monotonic() + self.notebook_seconds
         self._stopped: str | None = None
         self._cell_bytes: dict[int, int] = {}
@@ -284,6 +302,7 @@ class SandboxedExecute(Execute):
         if self._stopped is not None:
             cell.outputs = [_error_output("NotRun", f"this cell was not run: {self._stopped}")]
             return cell, self.resources
+        self._sources.append(cell.source)
         self._run_learner(cell, index)
         return cell, self.resources
 
@@ -308,12 +327,46 @@ class SandboxedExecute(Execute):
             if not self._responsive():
                 self._kill("a cell did not stop when interrupted at its time limit")
 
+    def _fresh(self, seed: int) -> str:
+        """Start the learner's cells in a fresh sandboxed interpreter with ``PYTHONHASHSEED=seed``."""
+        n = len(self._fresh_procs)
+        scratch = self._workspace / f"fresh-{n}"
+        socket_path = str(self._rpc / f"fresh-{n}.sock")
+        argv = [sys.executable, "-m", "stickylab.grade.fresh", socket_path]
+        box = sb.Sandbox(scratch, self._forbidden_paths, self._limits, extra_binds=[self._rpc])
+        if self._sandbox is not None:
+            box.prepare()
+            argv = box.command(argv)
+        else:
+            scratch.mkdir()
+        env = dict(os.environ, PYTHONHASHSEED=str(seed), PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+        env.pop("JPY_PARENT_PID", None)
+        with open(self._workspace / f"fresh-{n}.log", "ab") as log:
+            proc = subprocess.Popen(box.launcher(argv), stdin=subprocess.PIPE, stdout=log, stderr=log,
+                                    cwd=scratch, env=env, start_new_session=True)
+        self._fresh_procs.append(proc)
+        with contextlib.suppress(OSError):
+            proc.stdin.write(json.dumps(self._sources).encode())
+            proc.stdin.close()
+        return socket_path
+
+    def _end_fresh(self) -> None:
+        for proc in self._fresh_procs:
+            with contextlib.suppress(Exception):
+                proc.kill()
+                proc.wait(5)
+        self._fresh_procs.clear()
+
     def _run_test(self, cell) -> None:
         serve_id = None
         if self._stopped is None:
             serve_id = self.kc.execute(SERVE.format(path=self._socket), silent=True, store_history=False,
                                        allow_stdin=False, stop_on_error=False)
-        outputs = self._verdict.run(cell.source, self._socket if serve_id else None, float(self.timeout or 30))
+        try:
+            outputs = self._verdict.run(cell.source, self._socket if serve_id else None,
+                                        float(self.timeout or 30))
+        finally:
+            self._end_fresh()
         if self._stopped is not None and not outputs:
             outputs = [_error_output("NotRun", f"the tests could not run: {self._stopped}")]
         self.code_cells_executed += 1

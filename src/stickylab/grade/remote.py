@@ -416,6 +416,11 @@ class Remote:
     def __name__(self):            # noqa: D401 - what error messages call it
         return self._name
 
+    @property
+    def remote_name(self) -> str:
+        """The learner's name for it (the class's or function's qualified name)."""
+        return self._name
+
     def __call__(self, *args, **kwargs):
         if self._kind == "object" and "__call__" not in self._methods:
             raise TypeError(f"{self._name} object is not callable")

@@ -48,10 +48,42 @@ def _cell_timeout(seconds: float):
 class Worker:
     """One notebook's test cells, run in order in one namespace."""
 
-    def __init__(self):
+    def __init__(self, channel=None, requests=None):
         self.namespace: dict = {"__name__": "__main__"}
         self.conn = Connection()
         self.first = True
+        self.channel, self.requests = channel, requests
+
+    def probe(self, probe: str, seeds: list[int], seconds: float) -> dict[int, str]:
+        """``repr(eval(probe))`` over the learner's names in fresh interpreters, one per hash seed.
+
+        The grader starts each interpreter in a sandbox of its own (:mod:`stickylab.grade.fresh`);
+        the probe is evaluated here, calling into it, so only its answers come back.
+        """
+        from .. import grading
+        import stickylab
+
+        self.channel.write(json.dumps({"op": "fresh", "seeds": list(seeds)}) + "\n")
+        sockets = json.loads(self.requests.readline())["sockets"]
+        answers = {}
+        for seed, path in zip(seeds, sockets):
+            conn = Connection()
+            try:
+                conn.connect(path, seconds)
+                names = conn.names(every=True)
+            except Exception as exc:
+                raise AssertionError("your cells do not run on their own in a fresh Python process "
+                                     f"({type(exc).__name__}: {exc})") from None
+            try:
+                with grading.time_bound(seconds, f"the check with PYTHONHASHSEED={seed}"):
+                    value = eval(probe, {"sl": stickylab, "grading": grading, **names})
+            except NameError as exc:
+                raise AssertionError(f"run on their own in a fresh Python process, your cells do not "
+                                     f"define what the check needs: {exc}") from None
+            finally:
+                conn.close()
+            answers[seed] = repr(value)
+        return answers
 
     def setup(self, source: str) -> list[dict]:
         return self._exec(source, "<setup cell>")
@@ -103,8 +135,11 @@ def main() -> None:
     """Serve the executor on stdin/stdout until it says quit."""
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     sys.stdout = io.StringIO()          # stray prints never corrupt the channel
-    worker = Worker()
-    for line in sys.stdin:
+    worker = Worker(channel, sys.stdin)
+    from .. import grading
+
+    grading.FRESH_PROBE = worker.probe
+    while line := sys.stdin.readline():
         message = json.loads(line)
         op = message.get("op")
         if op == "quit":
