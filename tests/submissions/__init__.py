@@ -86,3 +86,30 @@ def submission(assignment: str, kind: str) -> tuple[nbformat.NotebookNode, dict[
         return release(assignment), {}
     sections, expect = parse(HERE / assignment / f"{kind}.py")
     return fill(assignment, sections), expect
+
+
+# -- attacks on grading (tests/submissions/attacks) --------------------------------------------------
+ATTACKS = HERE / "attacks"
+#: The assignment every attack is a submission of.
+ATTACKED = "01_stateless_vs_sticky"
+
+
+def attacks() -> list[str]:
+    """The names of the attack submissions."""
+    return sorted(p.stem for p in ATTACKS.glob("*.py") if not p.stem.startswith("_"))
+
+
+def attack(name: str) -> nbformat.NotebookNode:
+    """The notebook of attack ``name``: ``#include <file>`` lines are expanded, and ``+<name>``
+    sections become cells of their own after the first solution cell."""
+    text = (ATTACKS / f"{name}.py").read_text()
+    text = re.sub(r"^#include (\S+)\s*$", lambda m: (ATTACKS / f"{m.group(1)}.py").read_text(), text,
+                  flags=re.M)
+    parts = _SECTION.split(text)
+    sections = {parts[k]: parts[k + 1].strip("\n") for k in range(1, len(parts), 2)}
+    extra = {gid: code for gid, code in sections.items() if gid.startswith("+")}
+    nb = fill(ATTACKED, {gid: code for gid, code in sections.items() if gid not in extra})
+    first = next(k for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    for offset, (gid, code) in enumerate(extra.items(), start=1):
+        nb.cells.insert(first + offset, nbformat.v4.new_code_cell(code))
+    return nb

@@ -225,13 +225,21 @@ class Course:
 
 
 def self_grade(notebook: Path, course_root: Path | None = None, workdir: Path | None = None,
-               out=None) -> tuple[float, float]:
+               out=None, unsafe: bool = False) -> tuple[float, float]:
     """Autograde one learner notebook against the hidden tests; print each test's result.
 
     Returns (score, max score). The scratch course lives in ``workdir`` (default: a
     fresh folder under the system's temporary directory) and is kept, with its feedback.
     """
     out = sys.stdout if out is None else out
+    from . import sandbox
+
+    unsafe = unsafe or sandbox.unsafe_requested()
+    if not unsafe and sandbox.check() is not None:
+        raise sandbox.SandboxUnavailable(
+            f"no sandbox can be made here ({sandbox.check()}), and grading runs the notebook's code: "
+            "install bubblewrap, or pass --unsafe to grade it without one (your own notebook, on your "
+            "own machine)")
     notebook = Path(notebook).resolve()
     if not notebook.is_file() or notebook.suffix != ".ipynb":
         raise FileNotFoundError(f"not a notebook: {notebook}")
@@ -253,7 +261,8 @@ def self_grade(notebook: Path, course_root: Path | None = None, workdir: Path | 
     except Exception as exc:     # not JSON, not a notebook: say so instead of a traceback
         raise ValueError(f"{notebook} is not a readable notebook: {exc}") from None
     workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"stickylab-grade-{assignment}-"))
-    course = Course(workdir, root, [assignment])
+    course = Course(workdir, root, [assignment],
+                    overrides={"SandboxedExecute.unsafe": True} if unsafe else None)
     print(f"Grading {notebook} against {assignment}'s hidden tests (scratch course: {workdir})",
           file=out)
     course.generate(assignment)
@@ -299,12 +308,14 @@ def main(argv=None) -> int:
                         help="the course directory (default: found above the notebook)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where to build the scratch course (default: a new temporary folder)")
+    parser.add_argument("--unsafe", action="store_true",
+                        help="grade without a sandbox where none can be made (only for your own notebook)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="nbgrader")
     warnings.filterwarnings("ignore", message=".*not in session.*")
     try:
-        score, total = self_grade(args.notebook, args.course, args.workdir)
-    except (FileNotFoundError, ValueError) as exc:
+        score, total = self_grade(args.notebook, args.course, args.workdir, unsafe=args.unsafe)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0 if score >= total else 1

@@ -186,6 +186,7 @@ def serve(path: str, namespace: dict | None = None, accept_seconds: float = 30.0
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         listener.bind(path)
+        os.chmod(path, 0o777)               # the tests' process runs as another user
         listener.listen(1)
         listener.settimeout(accept_seconds)
         conn, _ = listener.accept()

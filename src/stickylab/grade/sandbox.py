@@ -12,8 +12,9 @@ A submission is a stranger's program. While it is graded it runs in its own
   the course (no ``solutions/``, gradebook, ``submitted/``, other students, exchange or
   home), plus one scratch folder of its own, the only place it can write;
 - limits: CPU seconds per process, address space, processes (as an unprivileged user:
-  when the grader is root the sandbox drops to ``nobody``, because the kernel does not
-  count processes for root), and the size of any file it writes.
+  when the grader is root the sandbox drops to an unprivileged user, because the kernel does not
+  count processes for root, each sandbox runs as a user id of its own), and the size of
+  any file it writes.
 
 Where bubblewrap cannot run, :func:`check` says why, and grading refuses unless the
 instructor opts in to unsandboxed grading (``--unsafe``, ``c.SandboxedExecute.unsafe``
@@ -24,18 +25,21 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
 import shutil
 import site
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Limits", "Sandbox", "SandboxUnavailable", "check", "unsafe_requested"]
 
-#: The user a root grader runs learners' code as (``nobody``).
-UNPRIVILEGED_UID = 65534
+#: A root grader runs each sandbox as its own unprivileged user, drawn from this range (no
+#: account has these ids), so one sandbox's processes count against its own limit only.
+SANDBOX_UIDS = range(1_900_000_000, 1_950_000_000)
 #: Files from /etc a Python kernel needs (dynamic linker, time zone, fonts, users).
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "passwd", "group",
         "nsswitch.conf", "mime.types", "matplotlibrc")
@@ -77,11 +81,14 @@ def check() -> str | None:
                 "Fedora: `dnf install bubblewrap`)")
     if os.getuid() == 0 and shutil.which("setpriv") is None:
         return "grading as root needs `setpriv` (util-linux) to drop to an unprivileged user"
-    probe = Sandbox(Path("/"), forbidden=()).command([sys.executable, "-c", "print('ok')"])
-    try:
-        done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"bubblewrap could not start: {exc}"
+    with tempfile.TemporaryDirectory(prefix="stickylab-probe-") as scratch:
+        box = Sandbox(Path(scratch), forbidden=())
+        box.prepare()
+        probe = box.launcher(box.command([sys.executable, "-c", "print('ok')"]))
+        try:
+            done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"bubblewrap could not start: {exc}"
     if done.returncode != 0 or done.stdout.strip() != "ok":
         return f"bubblewrap could not start a sandbox here: {done.stderr.strip()[-300:]}"
     return None
@@ -120,7 +127,7 @@ class Sandbox:
         self.forbidden = [Path(p).resolve() for p in forbidden]
         self.limits = limits
         self.extra_binds = [Path(p).resolve() for p in extra_binds]
-        self.uid = UNPRIVILEGED_UID if os.getuid() == 0 else None
+        self.uid = secrets.choice(SANDBOX_UIDS) if os.getuid() == 0 else None
 
     def readable(self) -> list[Path]:
         """The folders bound read-only, each checked against the forbidden paths."""
@@ -165,14 +172,16 @@ class Sandbox:
         return args + list(argv)
 
     def prepare(self) -> None:
-        """Make the scratch folder (and shared folders) writable by the sandbox's user."""
-        for path in [self.scratch, *self.extra_binds]:
+        """Make the scratch folder the sandbox user's own, and the shared folders writable by all."""
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        if self.uid is not None:
+            for folder, dirs, files in os.walk(self.scratch):
+                os.chown(folder, self.uid, self.uid)
+                for f in files:
+                    os.chown(os.path.join(folder, f), self.uid, self.uid)
+        for path in self.extra_binds:
             path.mkdir(parents=True, exist_ok=True)
-            if self.uid is not None:
-                for folder, dirs, files in os.walk(path):
-                    os.chown(folder, self.uid, self.uid)
-                    for f in files:
-                        os.chown(os.path.join(folder, f), self.uid, self.uid)
+            os.chmod(path, 0o777)
 
     def launcher(self, argv: list[str]) -> list[str]:
         """``argv`` started with no inherited file descriptors and with the limits set.
