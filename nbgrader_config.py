@@ -21,9 +21,41 @@ c.CourseDirectory.feedback_directory = "feedback"
 # The gradebook lives beside this file and is never committed (see .gitignore).
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 
-# The exchange: a folder on this machine for a class run on one computer, or the shared
-# folder every JupyterHub user can reach (set STICKYLAB_EXCHANGE=/srv/nbgrader/exchange).
-c.Exchange.root = os.environ.get("STICKYLAB_EXCHANGE", os.path.join(HERE, ".exchange"))
+
+
+def _exchange_set_elsewhere() -> bool:
+    """True if a global nbgrader config (a JupyterHub's, say) already names the exchange."""
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+    for folder in jupyter_config_path():
+        if os.path.abspath(folder) == HERE:
+            continue
+        for name, loader in (("nbgrader_config.py", PyFileConfigLoader),
+                             ("nbgrader_config.json", JSONFileConfigLoader)):
+            if os.path.isfile(os.path.join(folder, name)):
+                try:
+                    found = loader(name, path=folder).load_config()
+                except Exception:
+                    continue
+                if "root" in found.get("Exchange", {}):
+                    return True
+    return False
+
+
+# The exchange: STICKYLAB_EXCHANGE if set; else the one a global nbgrader config names (on
+# JupyterHub, /etc/jupyter/nbgrader_config.py: every student's server reads it, and this
+# file must not send anyone's submission elsewhere); else a folder here, for a class run on
+# one computer.
+# A learner who cloned the course submits from this folder by assignment name, as each
+# notebook says (`nbgrader submit 02_cookie_affinity --course stickylab`): their work is in
+# exercises/.
+c.Exchange.assignment_dir = os.path.join(HERE, "exercises")
+
+if os.environ.get("STICKYLAB_EXCHANGE"):
+    c.Exchange.root = os.environ["STICKYLAB_EXCHANGE"]
+elif not _exchange_set_elsewhere():
+    c.Exchange.root = os.path.join(HERE, ".exchange")
 
 # Autograding: every cell gets a time limit, and a kernel stuck in a learner's infinite
 # loop is interrupted so the rest of the notebook (and the class) is still graded.
