@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import shutil
 import sys
 import tempfile
@@ -260,12 +261,12 @@ def self_grade(notebook: Path, course_root: Path | None = None, workdir: Path | 
         submitted = nbformat.read(notebook, as_version=4)
     except Exception as exc:     # not JSON, not a notebook: say so instead of a traceback
         raise ValueError(f"{notebook} is not a readable notebook: {exc}") from None
+    _check_belongs(submitted, notebook, assignment, root)
     workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"stickylab-grade-{assignment}-"))
-    course = Course(workdir, root, [assignment],
-                    overrides={"SandboxedExecute.unsafe": True} if unsafe else None)
     print(f"Grading {notebook} against {assignment}'s hidden tests (scratch course: {workdir})",
           file=out)
-    course.generate(assignment)
+    course = _generated_course(workdir, root, assignment,
+                               overrides={"SandboxedExecute.unsafe": True} if unsafe else None)
     course.place("self", assignment, {name: submitted})
     result = course.autograde(assignment, "self")
     if not result.get("success"):
@@ -274,6 +275,79 @@ def self_grade(notebook: Path, course_root: Path | None = None, workdir: Path | 
         print(_log_tail(result), file=out)
     course.feedback(assignment, "self")
     return _report(course, assignment, out)
+
+
+def _cell_ids(nb) -> set[str]:
+    """The grade ids of a notebook's answer and test cells (what tells one assignment from another)."""
+    ids = set()
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if isinstance(meta, dict) and (meta.get("solution") or meta.get("grade")) and meta.get("grade_id"):
+            ids.add(str(meta["grade_id"]))
+    return ids
+
+
+def _check_belongs(submitted, notebook: Path, assignment: str, root: Path) -> None:
+    """Refuse, in plain words, a notebook of another assignment (or of none) before grading it."""
+    import json
+
+    mine = _cell_ids(submitted)
+    owners = {}
+    for folder in sorted((root / "solutions").iterdir()):
+        for path in folder.glob("*.ipynb"):
+            if mine & _cell_ids(json.loads(path.read_text())):
+                owners.setdefault(folder.name, path.name)
+    if assignment in owners:
+        return
+    if owners:
+        other = next(iter(owners))
+        raise ValueError(f"{notebook.name} is a notebook of assignment {other}, not of {assignment} "
+                         f"(the folder it is in): grade exercises/{other}/{owners[other]} instead")
+    raise ValueError(f"{notebook.name} has none of the cells of {assignment}'s exercise (was it made from "
+                     f"exercises/{assignment}/, with its cells kept?)")
+
+
+def cache_folder() -> Path:
+    """Where generated scratch courses are kept between self-grades (``STICKYLAB_CACHE`` to move it)."""
+    base = os.environ.get("STICKYLAB_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "stickylab")
+    return Path(base)
+
+
+def _generated_course(workdir: Path, root: Path, assignment: str, overrides=None) -> Course:
+    """A scratch course with ``assignment`` generated: copied from the cache, made once per source.
+
+    Generating rebuilds the gradebook (most of a cold self-grade's time), so the result is
+    kept under :func:`cache_folder`, keyed by the configuration, the assignment's source and
+    the versions of nbgrader and stickylab; any change makes a new one.
+    """
+    import hashlib
+
+    import nbgrader
+
+    from .. import __version__
+
+    digest = hashlib.sha256(f"{nbgrader.__version__} {__version__}".encode())
+    digest.update((root / CONFIG).read_bytes())
+    for path in sorted((root / "solutions" / assignment).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
+    cached = cache_folder() / f"{assignment}-{digest.hexdigest()[:16]}"
+    if not (cached / "gradebook.db").is_file():
+        building = Path(tempfile.mkdtemp(prefix=f"{cached.name}-", dir=_made(cache_folder())))
+        Course(building, root, [assignment]).generate(assignment)
+        try:
+            building.rename(cached)
+        except OSError:             # made meanwhile by another self-grade: use theirs
+            shutil.rmtree(building, ignore_errors=True)
+    shutil.copytree(cached, workdir, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("gradebook.db.backup-*", "exchange"))
+    return Course(workdir, root, [assignment], overrides=overrides)
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _log_tail(result: dict, lines: int = 15) -> str:

@@ -98,6 +98,7 @@ class _Verdict:
         self.fresh = fresh      # seed -> socket path of a fresh interpreter running the learner's cells
 
     def start(self) -> None:
+        """Start the process (and run the setup cells seen so far in it)."""
         argv = [sys.executable, "-m", "stickylab.grade.verdict"]
         if self.sandbox is not None:
             argv = self.sandbox.command(argv)
@@ -187,6 +188,7 @@ class SandboxedExecute(Execute):
         self.raise_on_iopub_timeout = False
         self._prepare(resources)
         try:
+            self._verdict.start()           # its imports overlap the kernel's start
             with self.setup_kernel(cwd=str(self._learner_dir)):
                 info = self.wait_for_reply(self.kc.kernel_info())
                 if info:

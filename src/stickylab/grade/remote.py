@@ -141,20 +141,21 @@ def _name(message: dict) -> str:
     return name
 
 
+def _expired(signum, frame):
+    raise TimeoutError("did not return in time (is there an infinite loop?)")
+
+
 def _bounded(seconds, fn, *args, **kwargs):
-    """``fn(*args, **kwargs)``, stopped with TimeoutError after ``seconds`` (main thread only)."""
+    """``fn(*args, **kwargs)``, stopped with TimeoutError after ``seconds``.
+
+    :func:`serve` installs the SIGALRM handler once; each call only arms the timer.
+    """
     seconds = seconds if type(seconds) in (int, float) and 0 < seconds < 3600 else DEFAULT_SECONDS
-
-    def expired(signum, frame):
-        raise TimeoutError(f"did not return within {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         return fn(*args, **kwargs)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _error(exc: BaseException) -> dict:
@@ -193,6 +194,15 @@ def serve(path: str, namespace: dict | None = None, accept_seconds: float = 30.0
     finally:
         listener.close()
     conn.settimeout(None)
+    previous = signal.signal(signal.SIGALRM, _expired)
+    try:
+        _answer(conn, served, namespace)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _answer(conn, served: _Served, namespace: dict) -> None:
+    """Answer requests on ``conn`` until the grader says done or hangs up."""
     with conn:
         while True:
             try:
