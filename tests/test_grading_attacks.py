@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.slow,
 A = subs.ATTACKED
 FIRST, LAST = "aaa_first", "zzz_last"
 ATTACKERS = {f"mal_{name}": name for name in subs.attacks()}
+FAIR = {f"fair_{name}": name for name in subs.fair()}
 MARKER = "stickylab-attack-marker"
 #: Limits for the run: small, so the loops and the stuck call cost little.
 CONFIG = """
@@ -72,6 +73,8 @@ def attacked(tmp_path_factory):
     course.place(FIRST, A, {subs.notebook_name(A): solution})
     for student, name in ATTACKERS.items():
         course.place(student, A, {subs.notebook_name(A): subs.attack(name)})
+    for student, name in FAIR.items():
+        course.place(student, A, {subs.notebook_name(A): subs.attack(name, subs.FAIR)})
     course.place(LAST, A, {subs.notebook_name(A): solution})
     before = {"checkout": _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions"),
               "course": _digest(course.root / "solutions") | _digest(course.root / "submitted")}
@@ -110,7 +113,7 @@ def test_the_batch_finishes(attacked):
     assert feedback.returncode == 0, feedback.stderr[-3000:]
 
 
-@pytest.mark.parametrize("student", [FIRST, LAST])
+@pytest.mark.parametrize("student", [FIRST, *FAIR, LAST])
 def test_correct_submissions_around_the_attackers_get_full_marks(attacked, student):
     course, graded, *_ = attacked
     score, total = course.score(A, student)
@@ -143,7 +146,7 @@ def test_nothing_outside_the_sandbox_changed(attacked):
 def test_graded_notebooks_and_feedback_stay_small(attacked):
     course, *_ = attacked
     files = list((course.root / "autograded").rglob("*.ipynb")) + list((course.root / "feedback").rglob("*.html"))
-    assert len(files) >= 2 * (len(ATTACKERS) + 2) - 4
+    assert len(files) >= 2 * (len(ATTACKERS) + len(FAIR) + 2) - 4
     for path in files:
         assert path.stat().st_size < 1_000_000, f"{path} is {path.stat().st_size:,} bytes"
     assert "bytes of output cut by the grader" in _printed(course, "mal_huge_output")

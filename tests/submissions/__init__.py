@@ -99,11 +99,20 @@ def attacks() -> list[str]:
     return sorted(p.stem for p in ATTACKS.glob("*.py") if not p.stem.startswith("_"))
 
 
-def attack(name: str) -> nbformat.NotebookNode:
+#: Correct submissions that look unusual (they log, answer with numpy numbers): graded beside the attacks.
+FAIR = HERE / "fair"
+
+
+def fair() -> list[str]:
+    """The names of the unusual but correct submissions."""
+    return sorted(p.stem for p in FAIR.glob("*.py"))
+
+
+def attack(name: str, folder: Path = ATTACKS) -> nbformat.NotebookNode:
     """The notebook of attack ``name``: ``#include <file>`` lines are expanded, and ``+<name>``
     sections become cells of their own after the first solution cell."""
-    text = (ATTACKS / f"{name}.py").read_text()
-    text = re.sub(r"^#include (\S+)\s*$", lambda m: (ATTACKS / f"{m.group(1)}.py").read_text(), text,
+    text = (folder / f"{name}.py").read_text()
+    text = re.sub(r"^#include (\S+)\s*$", lambda m: (folder / f"{m.group(1)}.py").read_text(), text,
                   flags=re.M)
     parts = _SECTION.split(text)
     sections = {parts[k]: parts[k + 1].strip("\n") for k in range(1, len(parts), 2)}
