@@ -17,3 +17,12 @@ def pool_of(*healthy, draining=(), members=None):
 
 def request(ip="203.0.113.7", cookies=None, headers=None, t=0.0, path="/app"):
     return sl.Request(ip, headers or {}, cookies or {}, path, t)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _grading_cache(tmp_path_factory):
+    """Self-grades in the tests keep their generated courses in a temporary folder, not in ~/.cache."""
+    import os
+
+    os.environ["STICKYLAB_CACHE"] = str(tmp_path_factory.mktemp("stickylab-cache"))
+    yield

@@ -1,0 +1,41 @@
+"""The attacks on grading, against the self-grade command (`python -m stickylab.grade`).
+
+The attacks on the grading's integrity (fooling the tests, reading the solutions, harming
+the gradebook, the checkout or the grader) each run through the command as a learner
+would run it. The attacks on resources (output, loops, stuck calls, memory and processes)
+are graded in the class batch of test_grading_attacks.py, with short time limits.
+"""
+
+from __future__ import annotations
+
+import time
+
+import nbformat
+import pytest
+import submissions as subs
+from test_grading_attacks import A, _digest, _marked_processes
+
+from stickylab.grade import sandbox as sb
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(sb.check() is not None, reason=f"no sandbox here: {sb.check()}")]
+
+RESOURCE_ATTACKS = {"huge_output", "loops", "uninterruptible", "resources"}
+
+
+@pytest.mark.parametrize("name", [n for n in subs.attacks() if n not in RESOURCE_ATTACKS])
+def test_self_grade_gives_attacks_zero_and_changes_nothing(name, tmp_path, capsys):
+    from stickylab.grade import main
+
+    before = _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions")
+    work = tmp_path / "exercises" / A
+    work.mkdir(parents=True)
+    nbformat.write(subs.attack(name), work / subs.notebook_name(A))
+    code = main([str(work / subs.notebook_name(A)), "--course", str(subs.ROOT),
+                 "--workdir", str(tmp_path / "scratch")])
+    out = capsys.readouterr().out
+    time.sleep(1)           # a detached process would act now
+    assert code == 1 and "Score: 0 /" in out, out
+    assert _marked_processes() == []
+    assert _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions") == before
+    assert (tmp_path / "scratch" / "gradebook.db").stat().st_size > 0
