@@ -52,6 +52,13 @@ def describe(obj) -> str:
     return type(obj).__name__
 
 
+def _type_name(value) -> str:
+    """The name of ``value``'s type, as the learner wrote it (also for an object of their notebook)."""
+    if getattr(type(value), "remote_name", None) is not None:
+        return value.remote_name
+    return type(value).__name__
+
+
 def fail(subject, message: str, request: Request | None = None) -> None:
     """Raise an :class:`AssertionError` naming ``subject`` (and ``request``) with a teaching ``message``."""
     text = f"{describe(subject)}: {message}"
@@ -122,7 +129,7 @@ def plain(value, kind, subject, what: str = "the answer"):
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if type(value) not in kinds:
         names = " or ".join(k.__name__ for k in kinds)
-        fail(subject, f"{what} is {value!r} of type {type(value).__name__}; it must be a plain {names}")
+        fail(subject, f"{what} is {value!r} of type {_type_name(value)}; it must be a plain {names}")
     return value
 
 
@@ -153,7 +160,7 @@ def route(router: Router, req: Request, pool_: Pool, *, allow: Iterable[str] | N
         raise AssertionError(f"expected a stickylab Router (a subclass of sl.Router), got {router!r}")
     iid = call(router, router.route, req, pool_, request=req, what="route()")
     check(type(iid) is str, router,
-          f"route() returned {iid!r} ({type(iid).__name__}); it must return an instance id, a plain "
+          f"route() returned {iid!r} ({_type_name(iid)}); it must return an instance id, a plain "
           "str such as 'i0'", req)
     allowed = tuple(pool_.ids if allow is None else allow)
     if iid not in allowed:

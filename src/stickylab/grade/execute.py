@@ -116,26 +116,30 @@ class _Verdict:
         if self.proc is not None:
             self._ask({"op": "setup", "source": source}, 120)
 
-    def run(self, source: str, socket_path: str | None, timeout: float) -> list[dict]:
+    def run(self, source: str, socket_path: str | None, timeout: float, idle=None) -> list[dict]:
+        """The outputs of one test cell; ``idle()`` is called every 50 ms while it runs."""
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         try:
             return self._ask({"op": "run", "source": source, "socket": socket_path, "timeout": timeout},
-                             timeout + 15)["outputs"]
+                             timeout + 15, idle)["outputs"]
         except (TimeoutError, OSError, ValueError, KeyError) as exc:
             self.log.error("The test process failed on a test cell (%s); restarting it", exc)
             self.stop()
             return [_error_output("GradingError", f"the tests of this cell could not finish ({exc})")]
 
-    def _ask(self, message: dict, seconds: float) -> dict:
+    def _ask(self, message: dict, seconds: float, idle=None) -> dict:
         """Send ``message``; answer the process's requests for fresh interpreters until it replies."""
         self._send(message)
         deadline = time.monotonic() + seconds
         while True:
             with selectors.DefaultSelector() as sel:
                 sel.register(self.proc.stdout, selectors.EVENT_READ)
-                if not sel.select(max(0.0, deadline - time.monotonic())):
-                    raise TimeoutError(f"no answer within {seconds:g} s")
+                while not sel.select(min(0.05, max(0.0, deadline - time.monotonic()))):
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError(f"no answer within {seconds:g} s")
+                    if idle is not None:
+                        idle()
             line = self.proc.stdout.readline()
             if not line:
                 raise OSError("the test process exited")
@@ -366,9 +370,10 @@ class SandboxedExecute(Execute):
                                        allow_stdin=False, stop_on_error=False)
         try:
             outputs = self._verdict.run(cell.source, self._socket if serve_id else None,
-                                        float(self.timeout or 30))
+                                        float(self.timeout or 30), idle=self._drain_output)
         finally:
             self._end_fresh()
+        self._drain_output()
         if self._stopped is not None and not outputs:
             outputs = [_error_output("NotRun", f"the tests could not run: {self._stopped}")]
         self.code_cells_executed += 1
@@ -379,6 +384,26 @@ class SandboxedExecute(Execute):
             self.km.interrupt_kernel()
             if not self._reply(serve_id, self.interrupt_grace):
                 self._kill("your code did not return to the kernel after the tests")
+
+    def _drain_output(self) -> None:
+        """Drop what the learner's code printed while the tests called it, as it arrives.
+
+        None of it belongs to a cell (the tests' verdicts never see it), and left in the
+        client's queue it would grow with every call.
+        """
+        import zmq
+
+        channel = getattr(self.kc, "iopub_channel", None)
+        if channel is None or getattr(channel, "socket", None) is None:
+            return
+        sock = zmq.Socket.shadow(channel.socket.underlying)
+        for _ in range(10_000):
+            try:
+                sock.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            except zmq.ZMQError:
+                return
 
     # -- kernel health ------------------------------------------------------------------------------
     def _reply(self, msg_id: str, seconds: float) -> bool:

@@ -76,7 +76,7 @@ def encode(value, handle=None, depth: int = 0):
                          {iid: value.load(iid) for iid in value.ids}, id(value), value.version]}
     if kind is Response:
         return {"Response": [value.status, value.headers,
-                             [dataclasses.astuple(c) for c in value.cookies]]}
+                             [list(dataclasses.astuple(c)) for c in value.cookies]]}
     if kind.__name__ in _DATACLASSES and _DATACLASSES[kind.__name__] is kind:
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return {"data": [kind.__name__, encode(fields, handle, d)]}

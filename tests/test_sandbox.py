@@ -1,0 +1,91 @@
+"""The bubblewrap sandbox that learners' code runs in when it is graded."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from stickylab.grade import sandbox as sb
+
+needs_sandbox = pytest.mark.skipif(sb.check() is not None, reason=f"no sandbox here: {sb.check()}")
+
+PROBE = textwrap.dedent('''
+    import json, os, resource, signal, socket, sys
+    from pathlib import Path
+    out = {}
+    secret = Path(sys.argv[1])
+    out["sees_secret"] = secret.exists() or secret.parent.exists()
+    try:
+        Path(sys.argv[2]).write_text("x")
+        out["wrote_outside"] = True
+    except OSError:
+        out["wrote_outside"] = False
+    Path("mine.txt").write_text("ok")
+    out["wrote_scratch"] = Path("mine.txt").read_text() == "ok"
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[3])), timeout=2).close()
+        out["network"] = True
+    except OSError:
+        out["network"] = False
+    out["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+    out["as_limit"] = resource.getrlimit(resource.RLIMIT_AS)[0]
+    out["nproc_limit"] = resource.getrlimit(resource.RLIMIT_NPROC)[0]
+    out["uid"] = os.getuid()
+    out["fds"] = sorted(int(f) for f in os.listdir("/proc/self/fd"))
+    print(json.dumps(out))
+''')
+
+
+@needs_sandbox
+def test_a_sandboxed_process_sees_and_reaches_only_what_it_is_given(tmp_path):
+    secret = tmp_path / "course" / "gradebook.db"
+    secret.parent.mkdir()
+    secret.write_text("grades")
+    outside = tmp_path / "outside.txt"
+    listener = __import__("socket").create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    keep_open = open(secret, "rb")      # an open file of the grader must not be inherited
+    try:
+        box = sb.Sandbox(tmp_path / "scratch", forbidden=[secret.parent],
+                         limits=sb.Limits(memory_bytes=1 << 30, processes=64))
+        box.prepare()
+        argv = box.launcher(box.command([sys.executable, "-c", PROBE, str(secret), str(outside), str(port)]))
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, pass_fds=(keep_open.fileno(),))
+    finally:
+        keep_open.close()
+        listener.close()
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["sees_secret"] is False
+    assert out["wrote_outside"] is False and not outside.exists()
+    assert out["wrote_scratch"] is True and (tmp_path / "scratch" / "mine.txt").exists()
+    assert out["network"] is False
+    assert max(out["pids"]) < 10, f"the sandbox sees other processes: {out['pids']}"
+    assert out["as_limit"] == 1 << 30 and out["nproc_limit"] == 64
+    assert out["fds"] == [0, 1, 2, 3], f"inherited descriptors: {out['fds']}"   # 3: listdir's own
+    if os.getuid() == 0:
+        assert out["uid"] in sb.SANDBOX_UIDS
+
+
+def test_a_bind_that_would_expose_a_forbidden_path_is_refused(tmp_path):
+    import stickylab
+
+    package = Path(stickylab.__file__).resolve().parent
+    box = sb.Sandbox(tmp_path, forbidden=[package / "grade"])
+    with pytest.raises(sb.SandboxUnavailable, match="would need to read"):
+        box.readable()
+
+
+def test_without_bubblewrap_check_names_the_reason(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    sb.check.cache_clear()
+    try:
+        assert "bubblewrap is not installed" in sb.check()
+    finally:
+        sb.check.cache_clear()
