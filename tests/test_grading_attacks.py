@@ -46,19 +46,19 @@ def _digest(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
 
 
-def _marked_processes() -> list[str]:
-    """Command lines of live processes an attack started, or run as a sandbox's user."""
+def _marked_processes(scratch: Path | None = None) -> list[str]:
+    """Live processes an attack started, or that run in a folder under ``scratch`` (a grading's)."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            uid = proc.stat().st_uid
+            cwd = os.readlink(proc / "cwd")
         except OSError:
             continue
-        if MARKER in cmdline or uid in sb.SANDBOX_UIDS:
-            found.append(f"{proc.name} (uid {uid}): {cmdline[:120]}")
+        if MARKER in cmdline or (scratch is not None and (str(scratch) in cmdline or cwd.startswith(str(scratch)))):
+            found.append(f"{proc.name} in {cwd}: {cmdline[:120]}")
     return found
 
 
@@ -66,8 +66,11 @@ def _marked_processes() -> list[str]:
 def attacked(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("attacked")
     course = Course(tmp / "course", subs.ROOT, [A], exchange=tmp / "exchange")
+    scratch = tmp / "scratch"
+    scratch.mkdir()
     with open(course.root / "nbgrader_config.py", "a") as f:
-        f.write(CONFIG + f"c.Exchange.root = {str(tmp / 'exchange')!r}\n")
+        f.write(CONFIG + f"c.Exchange.root = {str(tmp / 'exchange')!r}\n"
+                f"c.SandboxedExecute.scratch_root = {str(scratch)!r}\n")
     course.generate(A)
     solution, _ = subs.submission(A, "solution")
     course.place(FIRST, A, {subs.notebook_name(A): solution})
@@ -85,7 +88,7 @@ def attacked(tmp_path_factory):
     feedback = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", A], cwd=course.root,
                               capture_output=True, text=True, timeout=300)
     time.sleep(2)       # a detached process would act now, after grading
-    leftover = _marked_processes()
+    leftover = _marked_processes(scratch)
     after = {"checkout": _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions"),
              "course": _digest(course.root / "solutions") | _digest(course.root / "submitted")}
     print(f"autograde of {len(ATTACKERS) + 2} submissions took {seconds:.1f} s")

@@ -8,6 +8,7 @@ are graded in the class batch of test_grading_attacks.py, with short time limits
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import nbformat
@@ -24,18 +25,24 @@ RESOURCE_ATTACKS = {"huge_output", "loops", "uninterruptible", "resources"}
 
 
 @pytest.mark.parametrize("name", [n for n in subs.attacks() if n not in RESOURCE_ATTACKS])
-def test_self_grade_gives_attacks_zero_and_changes_nothing(name, tmp_path, capsys):
+def test_self_grade_gives_attacks_zero_and_changes_nothing(name, tmp_path, capsys, monkeypatch):
     from stickylab.grade import main
 
     before = _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions")
     work = tmp_path / "exercises" / A
     work.mkdir(parents=True)
     nbformat.write(subs.attack(name), work / subs.notebook_name(A))
-    code = main([str(work / subs.notebook_name(A)), "--course", str(subs.ROOT),
-                 "--workdir", str(tmp_path / "scratch")])
+    monkeypatch.setenv("TMPDIR", str(tmp_path))     # the sandbox's scratch folders go here
+    tempfile.tempdir = None
+    try:
+        code = main([str(work / subs.notebook_name(A)), "--course", str(subs.ROOT),
+                     "--workdir", str(tmp_path / "scratch")])
+    finally:
+        monkeypatch.undo()
+        tempfile.tempdir = None
     out = capsys.readouterr().out
     time.sleep(1)           # a detached process would act now
     assert code == 1 and "Score: 0 /" in out, out
-    assert _marked_processes() == []
+    assert _marked_processes(tmp_path) == []
     assert _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions") == before
     assert (tmp_path / "scratch" / "gradebook.db").stat().st_size > 0

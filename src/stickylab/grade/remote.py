@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import signal
 import socket
@@ -36,6 +37,8 @@ __all__ = ["Connection", "KernelGone", "Remote", "RemoteError", "serve"]
 
 #: Seconds a call may take when no time bound is set by the test (``grading.time_bound``).
 DEFAULT_SECONDS = 10.0
+#: Largest value (bytes of JSON) sent as data when the tests list the learner's names.
+NAME_BYTES = 1 << 20
 #: Names a kernel always has that are not the learner's.
 _KERNEL_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
 #: Special methods a handle forwards, when the learner's class defines them.
@@ -63,7 +66,7 @@ class _Served:
         elif isinstance(obj, Router):
             custom = type(obj).on_response is not Router.on_response
             kind = "router+response" if custom else "router"
-        elif callable(obj) and not hasattr(type(obj), "__call__") or _is_function(obj):
+        elif _is_function(obj):
             kind = "function"
         else:
             kind = "object"
@@ -94,8 +97,11 @@ class _Served:
                 continue
             self.sent[name] = id(value)
             try:
-                out[name] = wire.encode(value, self.handle)
-            except Exception as exc:     # too deep, too large: the test says so if it needs the name
+                data = wire.encode(value, self.handle)
+                if len(json.dumps(data)) > NAME_BYTES:     # a big list or dict stays here, reachable
+                    data = self.handle(value)
+                out[name] = data
+            except Exception as exc:     # too deep: the test says so if it needs the name
                 out[name] = {"unsendable": f"{type(value).__name__}: {exc}"[:300]}
         return out
 

@@ -1,4 +1,4 @@
-"""Extra cells, each an infinite loop: each costs a whole cell time limit unless the notebook has one."""
+"""Eight extra cells, each an infinite loop: each costs a whole cell time limit unless the notebook has one."""
 import stickylab as sl
 
 # %% first-sticky
@@ -25,5 +25,13 @@ while True:
     pass
 
 # %% +loop-6
+while True:
+    pass
+
+# %% +loop-7
+while True:
+    pass
+
+# %% +loop-8
 while True:
     pass
