@@ -68,3 +68,10 @@ def test_grading_outputs_are_git_ignored():
     if done.returncode == 128:
         pytest.skip(f"not a git checkout: {done.stderr.strip()}")
     assert sorted(done.stdout.split()) == sorted(names)
+
+
+@pytest.mark.parametrize("assignment", subs.assignments())
+def test_every_notebook_says_the_submit_command_that_works(assignment):
+    said = [c.source for c in subs.release(assignment).cells if "nbgrader submit" in c.source]
+    assert said and f"nbgrader submit {assignment} --course stickylab" in said[-1]
+    assert (subs.ROOT / "exercises" / assignment).is_dir()
