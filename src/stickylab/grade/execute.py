@@ -154,10 +154,10 @@ class _Verdict:
         self.proc.stdin.flush()
 
     def stop(self) -> None:
+        """Kill the process and everything it started."""
         if self.proc is not None:
             with contextlib.suppress(Exception):
-                self.proc.kill()
-                self.proc.wait(5)
+                sb.kill_tree(self.proc)
             self.proc = None
             self.stderr.close()
 
@@ -194,11 +194,14 @@ class SandboxedExecute(Execute):
         try:
             self._verdict.start()           # its imports overlap the kernel's start
             with self.setup_kernel(cwd=str(self._learner_dir)):
-                info = self.wait_for_reply(self.kc.kernel_info())
-                if info:
-                    self.nb.metadata["language_info"] = info["content"]["language_info"]
-                for index, cell in enumerate(self.nb.cells):
-                    self.preprocess_cell(cell, resources, index)
+                try:
+                    info = self.wait_for_reply(self.kc.kernel_info())
+                    if info:
+                        self.nb.metadata["language_info"] = info["content"]["language_info"]
+                    for index, cell in enumerate(self.nb.cells):
+                        self.preprocess_cell(cell, resources, index)
+                finally:
+                    self._kill_kernel_tree()    # before the kernel manager reaps it (its pid stays its own)
         except DeadKernelError:
             self._stop("the kernel running your notebook died")
         finally:
@@ -359,8 +362,7 @@ class SandboxedExecute(Execute):
     def _end_fresh(self) -> None:
         for proc in self._fresh_procs:
             with contextlib.suppress(Exception):
-                proc.kill()
-                proc.wait(5)
+                sb.kill_tree(proc)
         self._fresh_procs.clear()
 
     def _run_test(self, cell) -> None:
@@ -424,8 +426,20 @@ class SandboxedExecute(Execute):
         probe = self.kc.execute("", silent=True, store_history=False)
         return self._reply(probe, self.interrupt_grace)
 
+    def _kill_kernel_tree(self) -> None:
+        """Kill the kernel's sandbox and every process in it (nothing a learner started survives).
+
+        Only while the kernel manager still holds the process unreaped, so its pid cannot
+        belong to anything else.
+        """
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if proc is not None:
+            sb.kill_tree(proc)
+
     def _kill(self, why: str) -> None:
         self.log.warning("Killing the learner's kernel: %s", why)
+        self._kill_kernel_tree()
+        self._kernel_killed = True
         with contextlib.suppress(Exception):
             run_sync(self.km.shutdown_kernel)(now=True)
         self._stop(f"the kernel was stopped because {why}")

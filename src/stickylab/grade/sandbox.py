@@ -27,6 +27,7 @@ import functools
 import os
 import secrets
 import shutil
+import signal
 import site
 import subprocess
 import sys
@@ -35,7 +36,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Limits", "Sandbox", "SandboxUnavailable", "check", "unsafe_requested"]
+__all__ = ["Limits", "Sandbox", "SandboxUnavailable", "check", "descendants", "kill_tree", "unsafe_requested"]
 
 #: A root grader runs each sandbox as its own unprivileged user, drawn from this range (no
 #: account has these ids), so one sandbox's processes count against its own limit only.
@@ -92,6 +93,43 @@ def check() -> str | None:
     if done.returncode != 0 or done.stdout.strip() != "ok":
         return f"bubblewrap could not start a sandbox here: {done.stderr.strip()[-300:]}"
     return None
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, theirs, ...), read from ``/proc``; [] where there is none."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def kill_tree(proc: subprocess.Popen, grace: float = 2.0) -> None:
+    """Kill a sandbox: every process below ``proc`` (SIGKILL), then ``proc`` once it has had ``grace``.
+
+    Bubblewrap's ``--die-with-parent`` normally takes a sandbox down with it; killing
+    every process below it as well leaves nothing to chance (the first of them is the
+    init of the sandbox's PID namespace, and with it go all processes inside). Bubblewrap
+    itself is left to reap them and exit, so no zombie is left behind.
+    """
+    if proc.poll() is not None:
+        return
+    for target in reversed(descendants(proc.pid)):
+        try:
+            os.kill(target, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _python_paths() -> list[Path]:
