@@ -47,7 +47,7 @@ def _digest(root: Path) -> dict[str, str]:
 
 
 def _marked_processes(scratch: Path | None = None) -> list[str]:
-    """Live processes an attack started, or that run in a folder under ``scratch`` (a grading's)."""
+    """Live processes that run in a folder under ``scratch`` (a grading's), or any an attack started."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -57,7 +57,8 @@ def _marked_processes(scratch: Path | None = None) -> list[str]:
             cwd = os.readlink(proc / "cwd")
         except OSError:
             continue
-        if MARKER in cmdline or (scratch is not None and (str(scratch) in cmdline or cwd.startswith(str(scratch)))):
+        mine = scratch is None or str(scratch) in cmdline or cwd.startswith(str(scratch))
+        if mine and (MARKER in cmdline or scratch is not None):
             found.append(f"{proc.name} in {cwd}: {cmdline[:120]}")
     return found
 

@@ -15,6 +15,7 @@ import inspect
 import json
 import linecache
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,6 +37,8 @@ CALL_SECONDS = 1.0
 #: Set while autograding: ``FRESH_PROBE(probe, seeds, seconds)`` answers :func:`same_across_restarts`
 #: in fresh sandboxed interpreters that run the notebook's cells (see ``stickylab.grade.verdict``).
 FRESH_PROBE = None
+#: Set while autograding: the notebook's code cells (outside the tests), as the learner's kernel ran them.
+NOTEBOOK_CELLS: list[str] | None = None
 
 
 def describe(obj) -> str:
@@ -234,7 +237,16 @@ def source_of(obj) -> str:
 
     A class defined in a Jupyter cell has no file ``inspect`` can read, but its methods
     record the cell's cached file name, so the whole cell is recovered from ``linecache``.
+    While autograding, ``obj`` lives in the learner's kernel: its cell is the last one of
+    :data:`NOTEBOOK_CELLS` that defines its name.
     """
+    if getattr(type(obj), "remote_name", None) is not None:
+        name = obj.remote_name.rsplit(".", 1)[-1]
+        pattern = re.compile(rf"^\s*(class|def)\s+{re.escape(name)}\b", re.M)
+        for cell in reversed(NOTEBOOK_CELLS or []):
+            if pattern.search(cell):
+                return cell
+        raise AssertionError(f"cannot find the cell that defines {name}: define it in the exercise's code cell")
     functions = [obj] if inspect.isfunction(obj) else [
         v for v in vars(obj).values() if inspect.isfunction(v)] if inspect.isclass(obj) else []
     for fn in functions:

@@ -116,13 +116,16 @@ class _Verdict:
         if self.proc is not None:
             self._ask({"op": "setup", "source": source}, 120)
 
-    def run(self, source: str, socket_path: str | None, timeout: float, idle=None) -> list[dict]:
-        """The outputs of one test cell; ``idle()`` is called every 50 ms while it runs."""
+    def run(self, source: str, socket_path: str | None, timeout: float, idle=None, cells=()) -> list[dict]:
+        """The outputs of one test cell; ``idle()`` is called every 50 ms while it runs.
+
+        ``cells`` are the learner's code cells run so far (for checks that read their source).
+        """
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         try:
-            return self._ask({"op": "run", "source": source, "socket": socket_path, "timeout": timeout},
-                             timeout + 15, idle)["outputs"]
+            return self._ask({"op": "run", "source": source, "socket": socket_path, "timeout": timeout,
+                              "cells": list(cells)}, timeout + 15, idle)["outputs"]
         except (TimeoutError, OSError, ValueError, KeyError) as exc:
             self.log.error("The test process failed on a test cell (%s); restarting it", exc)
             self.stop()
@@ -372,7 +375,8 @@ class SandboxedExecute(Execute):
                                        allow_stdin=False, stop_on_error=False)
         try:
             outputs = self._verdict.run(cell.source, self._socket if serve_id else None,
-                                        float(self.timeout or 30), idle=self._drain_output)
+                                        float(self.timeout or 30), idle=self._drain_output,
+                                        cells=self._sources)
         finally:
             self._end_fresh()
         self._drain_output()

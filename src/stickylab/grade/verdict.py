@@ -147,6 +147,7 @@ def main() -> None:
         if op == "setup":
             outputs = worker.setup(message["source"])
         else:
+            grading.NOTEBOOK_CELLS = [str(c) for c in message.get("cells", [])]
             outputs = worker.run(message["source"], message.get("socket"), float(message.get("timeout", 30)))
         channel.write(json.dumps({"outputs": outputs}) + "\n")
 
