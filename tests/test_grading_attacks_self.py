@@ -46,3 +46,21 @@ def test_self_grade_gives_attacks_zero_and_changes_nothing(name, tmp_path, capsy
     assert _marked_processes(tmp_path) == []
     assert _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions") == before
     assert (tmp_path / "scratch" / "gradebook.db").stat().st_size > 0
+
+
+@pytest.mark.parametrize("name, expect", [("noop_helpers", "zero"), ("equal_anything", "zero"), (None, "full")])
+def test_unsafe_self_grade_still_decides_in_a_process_of_its_own(name, expect, tmp_path, capsys):
+    """--unsafe drops the sandbox, not the separate test process: helpers patched in the kernel change nothing."""
+    from stickylab.grade import main
+
+    work = tmp_path / "exercises" / A
+    work.mkdir(parents=True)
+    nb = subs.attack(name) if name else subs.submission(A, "solution")[0]
+    nbformat.write(nb, work / subs.notebook_name(A))
+    code = main([str(work / subs.notebook_name(A)), "--course", str(subs.ROOT), "--unsafe",
+                 "--workdir", str(tmp_path / "scratch")])
+    out = capsys.readouterr().out
+    if expect == "zero":
+        assert code == 1 and "Score: 0 /" in out, out
+    else:
+        assert code == 0 and "FAIL" not in out, out
