@@ -369,27 +369,30 @@ class SandboxedExecute(Execute):
         self._fresh_procs.clear()
 
     def _run_test(self, cell) -> None:
-        serve_id = None
-        if self._stopped is None:
-            serve_id = self.kc.execute(SERVE.format(path=self._socket), silent=True, store_history=False,
-                                       allow_stdin=False, stop_on_error=False)
+        """Run a test cell in the clean process, with the learner's kernel serving its names meanwhile."""
+        self.code_cells_executed += 1
+        cell.execution_count = self.code_cells_executed
+        if self._stopped is not None:
+            cell.outputs = [_error_output("NotRun", f"the tests could not run: {self._stopped}")]
+            return
+        serve_id = self.kc.execute(SERVE.format(path=self._socket), silent=True, store_history=False,
+                                   allow_stdin=False, stop_on_error=False)
         try:
-            outputs = self._verdict.run(cell.source, self._socket if serve_id else None,
-                                        float(self.timeout or 30), idle=self._drain_output,
-                                        cells=self._sources)
+            outputs = self._verdict.run(cell.source, self._socket, float(self.timeout or 30),
+                                        idle=self._drain_output, cells=self._sources)
         finally:
             self._end_fresh()
         self._drain_output()
-        if self._stopped is not None and not outputs:
-            outputs = [_error_output("NotRun", f"the tests could not run: {self._stopped}")]
-        self.code_cells_executed += 1
-        cell.execution_count = self.code_cells_executed
         cell.outputs = [new_output(o["output_type"], **{k: v for k, v in o.items() if k != "output_type"})
                         for o in outputs]
-        if serve_id is not None and not self._reply(serve_id, 10):
-            self.km.interrupt_kernel()
-            if not self._reply(serve_id, self.interrupt_grace):
-                self._kill("your code did not return to the kernel after the tests")
+        if self._reply(serve_id, 10):
+            return
+        if not self._alive():
+            self._stop("the kernel running your notebook died while the tests called it")
+            return
+        self.km.interrupt_kernel()
+        if not self._reply(serve_id, self.interrupt_grace):
+            self._kill("your code did not return to the kernel after the tests")
 
     def _drain_output(self) -> None:
         """Drop what the learner's code printed while the tests called it, as it arrives.
@@ -413,19 +416,25 @@ class SandboxedExecute(Execute):
 
     # -- kernel health ------------------------------------------------------------------------------
     def _reply(self, msg_id: str, seconds: float) -> bool:
-        """Wait for the kernel's reply to ``msg_id``; False if none came within ``seconds``."""
+        """Wait for the kernel's reply to ``msg_id``; False if none came within ``seconds`` or it died."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             try:
-                msg = run_sync(self.kc.shell_channel.get_msg)(timeout=left)
-            except Exception:
-                return False
+                msg = run_sync(self.kc.shell_channel.get_msg)(timeout=min(left, 0.5))
+            except Exception:           # nothing yet: is there still a kernel to wait for?
+                if not self._alive():
+                    return False
+                continue
             if msg.get("parent_header", {}).get("msg_id") == msg_id:
                 return True
         return False
 
+    def _alive(self) -> bool:
+        """True while the kernel's process (its sandbox) runs."""
+        return bool(run_sync(self.km.is_alive)())
+
     def _responsive(self) -> bool:
-        if not run_sync(self.km.is_alive)():
+        if not self._alive():
             return False
         probe = self.kc.execute("", silent=True, store_history=False)
         return self._reply(probe, self.interrupt_grace)
