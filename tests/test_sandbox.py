@@ -89,3 +89,20 @@ def test_without_bubblewrap_check_names_the_reason(monkeypatch, tmp_path):
         assert "bubblewrap is not installed" in sb.check()
     finally:
         sb.check.cache_clear()
+
+
+def test_autograding_refuses_without_a_sandbox_unless_asked(monkeypatch, tmp_path):
+    import nbformat
+
+    from stickylab.grade.execute import SandboxedExecute
+
+    monkeypatch.setattr(sb, "check", lambda: "bubblewrap is not installed")
+    monkeypatch.delenv("STICKYLAB_UNSAFE_GRADING", raising=False)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hi')")])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    resources = {"metadata": {"path": str(tmp_path)}}
+    with pytest.raises(sb.SandboxUnavailable, match="refusing to grade.*bubblewrap is not installed.*unsafe"):
+        SandboxedExecute().preprocess(nb, resources)
+    monkeypatch.setenv("STICKYLAB_UNSAFE_GRADING", "1")
+    done, _ = SandboxedExecute().preprocess(nb, resources)
+    assert done.cells[0].outputs[0]["text"] == "hi\n"
