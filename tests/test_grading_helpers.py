@@ -100,7 +100,7 @@ def test_plain_rejects_an_object_that_equals_everything():
 
 
 def test_client_keeps_the_cookies_a_router_sets():
-    router = sl.routers.CookieInsert(secret=b"k")
+    router = sl.routers.CookieInsert(secret=b"grading-helpers-secret")
     client = grading.Client("198.51.100.4")
     first, response = client.send(router, grading.pool())
     assert response.cookie("SERVERID") is not None and "SERVERID" in client.jar

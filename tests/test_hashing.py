@@ -223,6 +223,36 @@ def test_jump_matches_the_papers_code(key, buckets, expected):
     assert H.jump_buckets(np.array([key], dtype=np.uint64), buckets)[0] == expected
 
 
+@pytest.mark.parametrize("buckets", [2**31, 2**62, 2**63, 2**64, np.uint64(2**63)])
+def test_jump_refuses_bucket_counts_past_32_bits_instead_of_looping_forever(buckets):
+    """L&V's num_buckets is an int32; past it the vectorised int64 arithmetic overflowed and never ended."""
+    for jump in (lambda: H.jump_buckets(np.array([], dtype=np.uint64), buckets),
+                 lambda: H.jump_buckets(KEYS[:3], buckets), lambda: H.jump_bucket(7, buckets)):
+        with pytest.raises(ValueError, match=f"buckets={int(buckets)}"):
+            jump()
+
+
+def test_jump_at_the_largest_bucket_count_agrees_in_both_paths():
+    top = H.MAX_JUMP_BUCKETS
+    keys = KEYS[:50]
+    many = H.jump_buckets(keys, top)
+    assert many.tolist() == [H.jump_bucket(int(k), top) for k in keys]
+    assert many.max() < top and many.min() >= 0
+
+
+def test_numpy_integers_are_taken_wherever_python_ints_are():
+    assert H.jump_bucket(np.uint64(0xDEAD10CC), np.int64(666)) == 361
+    assert H.jump_buckets(KEYS[:10], np.int32(57)).tolist() == H.jump_buckets(KEYS[:10], 57).tolist()
+    assert H.stable_hash(np.int64(42)) == H.stable_hash(42)
+    assert H.stable_hash(np.uint8(7), seed=3) == H.stable_hash(7, seed=3)
+    ring = H.Ring(NODES[:3], vnodes=np.int64(40), weights=[np.int64(1), np.int64(2), np.float32(1)])
+    assert ring.lookup_many(KEYS[:100]).tolist() == H.Ring(
+        NODES[:3], vnodes=40, weights=[1, 2, 1]).lookup_many(KEYS[:100]).tolist()
+    assert H.Maglev(NODES[:3], table_size=np.int64(251)).table_size == 251
+    assert H.BoundedLoad(NODES[:3], factor=np.int64(2), vnodes=np.int16(10)).capacity(np.int64(9)) == 6
+    assert H.build("ring", NODES[:3], vnodes=np.uint16(16)).vnodes == 16
+
+
 @settings(deadline=None)
 @given(st.integers(min_value=0, max_value=2**64 - 1), st.integers(min_value=1, max_value=5000))
 def test_jump_grows_only_at_the_end(key, n):

@@ -84,3 +84,24 @@ def test_timeline_buckets_the_trace():
     assert tl["hit_rate"][0] == pytest.approx(0.5) and math.isclose(tl["p99_latency"][2], 0.40)
     with pytest.raises(ValueError, match="bucket"):
         tiny().timeline(bucket=0)
+
+
+@pytest.mark.parametrize("bucket", [1e-7, 6.0 / 200_000, 5e-324])
+def test_timeline_refuses_more_buckets_than_it_can_hold_saying_how_many(bucket):
+    """timeline(bucket=1e-7) on a 600 s run used to allocate billions of buckets and die."""
+    with pytest.raises(ValueError, match=r"would make ([\d,]+|inf) buckets .*use bucket >= "):
+        tiny().timeline(bucket=bucket)
+    for bad in (float("inf"), float("nan"), -1.0, True, "2"):
+        with pytest.raises(ValueError, match="bucket"):
+            tiny().timeline(bucket=bad)
+    assert len(tiny().timeline(bucket=np.float32(2.0))["start"]) == 3
+
+
+def test_affinity_without_a_users_by_instances_grid_gives_the_same_shares(monkeypatch):
+    """Past a grid's size (many users times many instances) affinity counts the pairs that occur."""
+    res = sl.simulate(sl.Scenario(users=300, instances=3, duration=300.0, seed=11), "RoundRobin")
+    dense = res.affinity_per_user()
+    monkeypatch.setattr(sl.metrics, "_DENSE_CELLS", 0)
+    sparse = res.affinity_per_user()
+    assert sparse.tolist() == dense.tolist() and len(dense) > 100
+    assert tiny().affinity_per_user().tolist() == pytest.approx([2 / 3, 1 / 2])

@@ -1,6 +1,7 @@
 import copy
 import pickle
 
+import numpy as np
 import pytest
 
 import stickylab as sl
@@ -40,6 +41,51 @@ def test_response_set_cookie_records_attributes_and_renders_header():
 def test_response_rejects_bad_cookies(name, value, max_age):
     with pytest.raises(ValueError, match="cookie|max_age"):
         sl.Response().set_cookie(name, value, max_age=max_age)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("name", "a\r\nSet-Cookie: x"), ("name", ""), ("name", "na;me"), ("name", None),
+    ("value", "v\r\nX-Evil: 1"), ("value", "caf\u00e9"), ("value", 'say "hi"'), ("value", "a\\b"),
+    ("value", 7), ("same_site", "Lax\r\nX-Evil: 1"), ("same_site", "lax"), ("same_site", None),
+    ("max_age", -1), ("max_age", float("nan")), ("max_age", float("inf")), ("max_age", "60"),
+    ("max_age", True),
+])
+def test_cookie_checks_every_field_naming_the_bad_value(field, value):
+    """Nothing but a valid cookie reaches a Set-Cookie header: no CR/LF, no attribute injection."""
+    fields = {"name": "SRV", "value": "abc", "max_age": 60, "same_site": "Lax", field: value}
+    with pytest.raises(ValueError) as err:
+        sl.Cookie(**fields)
+    assert repr(value) in str(err.value)
+    with pytest.raises(ValueError):
+        sl.Response().set_cookie(**fields)
+
+
+def test_cookie_flags_are_booleans_and_same_site_takes_the_standard_values():
+    with pytest.raises(TypeError, match="secure=1"):
+        sl.Cookie("SRV", "abc", secure=1)
+    for same_site in ("Strict", "Lax", "None", ""):
+        assert sl.Cookie("SRV", "abc", same_site=same_site).header().count("SameSite") == (same_site != "")
+
+
+def test_a_fractional_max_age_is_rounded_up_never_to_a_deleting_zero():
+    assert "Max-Age=1;" in sl.Cookie("SRV", "abc", max_age=0.5).header()
+    assert "Max-Age=0;" in sl.Cookie("SRV", "", max_age=0).header()
+    assert "Max-Age=60;" in sl.Cookie("SRV", "abc", max_age=np.int64(60)).header()
+
+
+@pytest.mark.parametrize("field", ["healthy", "draining", "members"])
+def test_pool_refuses_a_bare_string_naming_it(field):
+    kwargs = {"healthy": ["i0"], field: "i0"}
+    if field == "draining":
+        kwargs["healthy"] = ["i1"]
+    with pytest.raises(TypeError, match=f"{field}='i0'"):
+        sl.Pool(**kwargs)
+    with pytest.raises(TypeError, match="healthy=5"):
+        sl.Pool(healthy=5)
+    pool = sl.Pool(healthy=["i0"])
+    with pytest.raises(TypeError, match=f"{field}='i0'"):
+        pool.update(**kwargs)
+    assert pool.healthy == ("i0",) and pool.version == 1     # unchanged by the refused update
 
 
 def test_pool_orders_ids_by_creation_and_tracks_state():

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from collections import Counter
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -83,8 +84,30 @@ def test_nginx_mode_keeps_a_whole_slash_24_together_and_rehashes_past_dead_peers
     assert {router.route(request(ip=f"1.2.3.{k}"), pool) for k in range(256)} == {"i3"}
     # i3 down (still a configured member): nginx rehashes from the same state -> i0.
     assert router.route(request(ip="1.2.3.4"), pool_of("i0", "i1", "i2", members=POOL4)) == "i0"
-    with pytest.raises(ValueError, match="IPv4"):
-        router.route(request(ip="::1"), pool)
+    with pytest.raises(ValueError, match="'not-an-address'"):
+        router.route(request(ip="not-an-address"), pool)
+
+
+def by_hand(data: bytes, servers: int) -> int:
+    h = 89
+    for byte in data:
+        h = (h * 113 + byte) % 6271
+    return h % servers
+
+
+@pytest.mark.parametrize("ip, data", [
+    ("2001:db8::1", bytes.fromhex("20010db8000000000000000000000001")),     # IPv6: all 16 bytes
+    ("::1", bytes(15) + b"\x01"),
+    ("::ffff:1.2.3.4", bytes(10) + b"\xff\xff\x01\x02\x03\x04"),          # still an IPv6 address to ip_hash
+    ("1.2.3.4:5678", b"\x01\x02\x03"),                                      # the port is dropped
+    ("[2001:db8::1]:443", bytes.fromhex("20010db8000000000000000000000001")),
+])
+def test_nginx_ip_hash_takes_ipv6_and_addresses_with_a_port(ip, data):
+    """nginx ip_hash: three octets of IPv4, the whole 16 bytes of IPv6 (mapped ones included)."""
+    for servers in (2, 3, 4, 7):
+        assert nginx_ip_hash(ip, servers)[0] == by_hand(data, servers)
+    router, pool = SourceIPHash(prefix24=True), pool_of(*POOL4)
+    assert router.route(request(ip=ip), pool) == POOL4[by_hand(data, 4)]
 
 
 def test_whole_address_hash_is_map_based_so_a_failure_moves_most_clients():
@@ -131,12 +154,12 @@ def test_cookie_insert_repicks_and_rewrites_garbage_cookies(garbage):
 
 
 def test_cookie_insert_rejects_tampered_and_foreign_cookies():
-    router, pool = CookieInsert(secret=b"k1"), pool_of(*POOL4)
+    router, pool = CookieInsert(secret=b"first-test-secret"), pool_of(*POOL4)
     client = Client()
     home, resp = client.send(router, pool)
     good = resp.cookie("SERVERID").value
     tampered = good[:-1] + ("0" if good[-1] != "0" else "1")
-    foreign = CookieInsert(secret=b"k2").encode(home)
+    foreign = CookieInsert(secret=b"second-test-secret").encode(home)
     for value in (tampered, foreign):
         client.jar["SERVERID"] = value
         _, resp = client.send(router, pool)
@@ -192,12 +215,66 @@ def test_alb_preset_follows_aws_limits():
 @pytest.mark.parametrize("kwargs,error", [
     ({"max_idle": 0}, ValueError), ({"max_life": -5}, ValueError), ({"max_idle": 0.5}, ValueError),
     ({"name": "a b"}, ValueError), ({"balance": "RoundRobin"}, TypeError), ({"max_age": "1d"}, ValueError),
-    ({"secret": b""}, ValueError), ({"secret": "text"}, TypeError), ({"max_life": float("inf")}, ValueError),
+    ({"max_life": float("inf")}, ValueError), ({"same_site": "Lax\r\nX-Evil: 1"}, ValueError),
+    ({"max_age": 0.5}, ValueError), ({"max_age": 0}, ValueError),
 ])
 def test_cookie_insert_rejects_bad_options(kwargs, error):
     with pytest.raises(error) as err:
         CookieInsert(**kwargs)
     assert repr(next(iter(kwargs.values()))) in str(err.value)
+
+
+def test_cookie_insert_learns_the_members_of_each_new_pool_object():
+    """Two balancers sharing a secret read each other's cookies, whichever Pool object comes in."""
+    secret = b"shared-balancer-secret"
+    issued = CookieInsert(secret=secret).encode("i5")
+    router = CookieInsert(secret=secret)
+    router.route(request(), pool_of(*POOL4))
+    wider = pool_of(*POOL4, "i4", "i5")
+    assert wider.version == 1
+    assert router.route(request(cookies={"SERVERID": issued}), wider) == "i5"
+
+
+def test_cookie_insert_max_age_under_a_second_is_refused_as_it_would_delete_the_cookie():
+    with pytest.raises(ValueError, match="Max-Age=0 deletes"):
+        CookieInsert(max_age=0.5)
+    pool, client = pool_of(*POOL4), Client()
+    _, resp = client.send(CookieInsert(max_age=1.5), pool)
+    assert "Max-Age=2" in resp.cookie("SERVERID").header()
+
+
+@pytest.mark.parametrize("secret, error, named", [
+    (b"", ValueError, "got 0 bytes"), (b"k", ValueError, "got 1 bytes"),
+    (b"fifteen-bytes!!", ValueError, "got 15 bytes"), ("a text secret", TypeError, "got str"),
+])
+def test_cookie_insert_needs_a_signing_secret_of_16_bytes_and_never_echoes_it(secret, error, named):
+    with pytest.raises(error, match=named) as err:
+        CookieInsert(secret=secret)
+    assert str(secret) not in str(err.value) and repr(secret) not in str(err.value)
+    assert CookieInsert(secret=b"sixteen-bytes!!!").encode("i0")
+
+
+@pytest.mark.parametrize("garbage", ["\u00e9", "\u00e9\u2202\u0192.1.2.sig", "a.b.c.\u00e9", "\udcff.1.2.sig",
+                                     "x" * 4096, "", "....", "1.2.3"])
+def test_dated_cookie_insert_re_picks_any_garbage_cookie_instead_of_crashing(garbage):
+    """AWS ALB and HAProxy re-pick and rewrite a cookie they cannot read; a crash would abort a run."""
+    router, pool = CookieInsert.alb(), pool_of(*POOL4)
+    assert router.decode(garbage, 0.0) is None
+    client = Client()
+    client.jar["AWSALB"] = garbage
+    iid, resp = client.send(router, pool, t=5.0)
+    assert iid in POOL4 and resp.cookie("AWSALB").value == router.encode(iid, 5.0, 5.0)
+    assert client.send(router, pool, t=6.0)[0] == iid
+
+
+def test_cookie_insert_numpy_numbers_are_accepted():
+    router = CookieInsert(max_idle=np.int64(60), max_life=np.float32(600), max_age=np.int64(60))
+    assert router.decode(router.encode("i0", 0, 0), np.int64(30)) == ("i0", 0.0)
+    table = StickTable(size=np.int64(10), expire=np.int64(60))
+    assert table.table.size == 10 and type(table.table.size) is int
+    numpy_seeded, seeded = Random(seed=np.int64(3)), Random(seed=3)
+    assert ([numpy_seeded.route(request(), pool_of(*POOL4)) for _ in range(20)]
+            == [seeded.route(request(), pool_of(*POOL4)) for _ in range(20)])
 
 
 @pytest.mark.parametrize("kwargs", [{"expire": "30"}, {"expire": True}, {"expire": 0}, {"size": -1}])

@@ -1,5 +1,6 @@
 """Bad input is refused before any work starts, with the bad value named."""
 
+import numpy as np
 import pytest
 
 import stickylab as sl
@@ -68,3 +69,48 @@ def test_simulate_rejects_bad_scenarios_and_routers(small):
         sl.simulate(small, sl.routers.RoundRobin)
     with pytest.raises(TypeError, match="route"):
         sl.simulate(small, sl.Router())
+
+
+@pytest.mark.parametrize("fields, named", [
+    ({"duration": 1e12}, r"about [\d,]+ requests .*duration=1000000000000.0"),
+    ({"users": 10**7}, r"about [\d,]+ requests .*users=10000000"),
+    ({"requests_per_session": 999999}, r"about [\d,]+ requests .*requests_per_session=999999"),
+    ({"users": 2_000_000, "requests_per_session": 2, "duration": 1.0}, "users=2000000"),
+    ({"instances": 10**7}, "instances=10000000"),
+    ({"mobile_fraction": 1.0, "ip_change_interval": 1e-6}, r"about [\d,]+ address changes"),
+])
+def test_a_run_too_large_to_simulate_is_refused_at_once_with_its_size(fields, named):
+    """Each of these used to run for minutes and die of MemoryError."""
+    with pytest.raises(ValueError, match=named):
+        sl.Scenario(**fields)
+
+
+def test_the_largest_runs_in_use_stay_allowed():
+    """The engine benchmark (20,000 users, 40 instances, an hour: about 3M requests), and more."""
+    sl.Scenario(users=20_000, instances=40, duration=3600.0)
+    sl.Scenario(users=100_000, instances=200, duration=3600.0)
+    sl.Scenario(mobile_fraction=1.0, ip_change_interval=30.0, duration=3600.0)
+    sl.Scenario(requests_per_session=60)
+
+
+def test_scale_out_past_the_instance_limit_is_refused_before_the_run(small):
+    with pytest.raises(ValueError, match="count=10000000"):
+        sl.ScaleOut(at=10, count=10**7)
+    events = [sl.ScaleOut(at=10, count=600), sl.ScaleOut(at=20, count=600)]
+    with pytest.raises(ValueError, match="1,203 instances"):
+        sl.simulate(small, "RoundRobin", events=events)
+
+
+def test_numpy_numbers_are_taken_as_the_python_ones(small):
+    sc = sl.Scenario(users=np.int64(300), instances=np.int32(3), duration=np.int64(300), seed=np.uint8(11),
+                     users_per_nat=np.int16(5), cache_size=np.int64(50), skew=np.float32(0.5))
+    assert sc == small.replace(duration=300, users_per_nat=5, cache_size=50, skew=0.5)
+    assert type(sc.users) is int and type(sc.seed) is int and type(sc.skew) is float
+    assert sc.replace(users=np.int64(10)).users == 10
+    with pytest.raises(ValueError, match="users"):
+        sl.Scenario(users=np.bool_(True))
+    scale = sl.ScaleOut(at=np.float64(10), count=np.int64(2))
+    assert scale == sl.ScaleOut(at=10.0, count=2) and type(scale.count) is int
+    assert sl.Fail("i1", at=np.int64(5)).at == 5
+    plan = sl.events.plan([scale, sl.Fail("i1", at=np.int32(20))], 3, 300)
+    assert plan[0][1] == ["i3", "i4"]

@@ -42,6 +42,7 @@ __all__ = ["APP_COOKIE", "RouterError", "simulate"]
 APP_COOKIE = "SESSION"
 _PATHS = {0: "/app", LOGIN: "/login", LOGOUT: "/logout"}
 _NO_INSTANCE = object()
+_LOGOUT_COOKIE = Cookie(APP_COOKIE, "", max_age=0)     # immutable: one object serves every logout
 _PURGE_EVERY = 60.0
 
 
@@ -278,7 +279,7 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
                 del sessions[sid]
             else:
                 flags = needed | lost
-            app_cookies = [Cookie(APP_COOKIE, "", max_age=0)]
+            app_cookies = [_LOGOUT_COOKIE]
         else:                                   # logged out here: log in again, on this instance
             flags = needed | lost
             counter += 1

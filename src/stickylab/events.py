@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Integral, Real
+
+from .scenario import MAX_INSTANCES
 
 __all__ = ["Drain", "Event", "Fail", "Recover", "ScaleIn", "ScaleOut", "plan"]
 
@@ -11,8 +14,10 @@ HEALTHY, DRAINING, FAILED, REMOVED = "healthy", "draining", "failed", "removed"
 
 
 def _check_at(event, at) -> None:
-    if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+    if isinstance(at, bool) or not isinstance(at, Real) or not math.isfinite(at):
         raise ValueError(f"{event}: 'at' must be a finite number of seconds, got at={at!r}")
+    if not isinstance(at, int | float):         # a numpy number: keep the Python one
+        object.__setattr__(event, "at", int(at) if isinstance(at, Integral) else float(at))
 
 
 def _check_id(event, iid) -> None:
@@ -100,8 +105,13 @@ class ScaleOut(Event):
 
     def __post_init__(self):
         _check_at(self, self.at)
-        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
-            raise ValueError(f"{self!r}: count must be a positive integer, got count={self.count!r}")
+        count = self.count
+        if isinstance(count, bool) or not isinstance(count, Integral) or count < 1:
+            raise ValueError(f"{self!r}: count must be a positive integer, got count={count!r}")
+        if count > MAX_INSTANCES:
+            raise ValueError(f"{self!r}: count={count!r} is more instances than a run may have "
+                             f"({MAX_INSTANCES:,})")
+        object.__setattr__(self, "count", int(count))
 
     def apply(self, states):
         """Add the new instances."""
@@ -138,6 +148,9 @@ def plan(events, instances: int, duration: float) -> list[tuple[Event, list[str]
             raise ValueError(f"{event!r} is out of order: it comes after an event at t={last:g}; "
                              "list events in time order")
         last = event.at
+        if isinstance(event, ScaleOut) and len(states) + event.count > MAX_INSTANCES:
+            raise ValueError(f"{event!r} would make {len(states) + event.count:,} instances, more "
+                             f"than a run may have ({MAX_INSTANCES:,})")
         touched = event.apply(states)
         out.append((event, touched, dict(states)))
     return out

@@ -32,13 +32,14 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from hashlib import blake2b
+from numbers import Real
 
 import numpy as np
 
 __all__ = [
-    "SCHEMES", "BoundedLoad", "HashScheme", "Jump", "Maglev", "ModN", "Rendezvous", "Ring",
-    "build", "check_options", "hash_keys", "jump_bucket", "jump_buckets", "load_shares",
-    "mix64", "moved_fraction", "stable_hash",
+    "MAX_JUMP_BUCKETS", "SCHEMES", "BoundedLoad", "HashScheme", "Jump", "Maglev", "ModN",
+    "Rendezvous", "Ring", "build", "check_options", "hash_keys", "jump_bucket", "jump_buckets",
+    "load_shares", "mix64", "moved_fraction", "stable_hash",
 ]
 
 _MASK64 = (1 << 64) - 1
@@ -51,9 +52,9 @@ def _key_bytes(key) -> bytes:
         return key
     if isinstance(key, str):
         return key.encode("utf-8")
-    if isinstance(key, int) and not isinstance(key, bool):
+    if isinstance(key, int | np.integer) and not isinstance(key, bool):
         try:
-            return key.to_bytes(16, "little", signed=True)
+            return int(key).to_bytes(16, "little", signed=True)
         except OverflowError:
             raise ValueError(f"stable_hash takes integers of at most 128 bits, got {key!r}") from None
     raise TypeError(f"stable_hash takes str, bytes or int keys, got {type(key).__name__} {key!r}")
@@ -184,7 +185,7 @@ def _check_table_size(table_size) -> int:
 
 
 def _check_factor(factor) -> Fraction:
-    if isinstance(factor, bool) or not isinstance(factor, int | float) or not (
+    if isinstance(factor, bool) or not isinstance(factor, Real) or not (
             math.isfinite(factor) and factor > 1):
         raise ValueError(f"factor must be a number > 1 (1.25 lets a node hold 25% over the "
                          f"average), got factor={factor!r}")
@@ -209,7 +210,7 @@ def _check_weights(weights, nodes: tuple[str, ...], vnodes: int) -> list[int]:
             raise ValueError(f"got {len(weights)} weights for {len(nodes)} nodes: {weights!r}")
     points = []
     for node, w in zip(nodes, weights):
-        if isinstance(w, bool) or not isinstance(w, int | float) or not (math.isfinite(w) and w > 0):
+        if isinstance(w, bool) or not isinstance(w, Real) or not (math.isfinite(w) and w > 0):
             raise ValueError(f"weight of node {node!r} must be a positive number, got {w!r}")
         p = round(vnodes * w)
         if p < 1:
@@ -373,10 +374,26 @@ class Rendezvous(HashScheme):
 _JUMP_MUL = 2862933555777941757
 
 
-def jump_bucket(key: int, buckets: int) -> int:
-    """Lamping & Veach's ``JumpConsistentHash(key, num_buckets)``, bit for bit (64-bit key)."""
-    key = _check_hash(key)
+#: Most buckets jump hash takes: the paper's ``num_buckets`` is a 32-bit signed integer, and
+#: past it the 64-bit arithmetic of the vectorised version overflows.
+MAX_JUMP_BUCKETS = 2**31 - 1
+
+
+def _check_buckets(buckets) -> int:
     buckets = _check_int("buckets", buckets, 1)
+    if buckets > MAX_JUMP_BUCKETS:
+        raise ValueError(f"jump hash takes at most 2**31 - 1 = {MAX_JUMP_BUCKETS:,} buckets (a 32-bit "
+                         f"num_buckets, as in Lamping & Veach's code), got buckets={buckets!r}")
+    return buckets
+
+
+def jump_bucket(key: int, buckets: int) -> int:
+    """Lamping & Veach's ``JumpConsistentHash(key, num_buckets)``, bit for bit (64-bit key).
+
+    ``buckets`` is 1 to 2**31 - 1, the range of the paper's ``int32_t num_buckets``.
+    """
+    key = _check_hash(key)
+    buckets = _check_buckets(buckets)
     b, j = -1, 0
     while j < buckets:
         b = j
@@ -386,8 +403,11 @@ def jump_bucket(key: int, buckets: int) -> int:
 
 
 def jump_buckets(keys: np.ndarray, buckets: int) -> np.ndarray:
-    """:func:`jump_bucket` for a ``uint64`` array of keys, vectorised; same results."""
-    buckets = _check_int("buckets", buckets, 1)
+    """:func:`jump_bucket` for a ``uint64`` array of keys, vectorised; same results.
+
+    With at most 2**31 - 1 buckets every intermediate value fits in an int64.
+    """
+    buckets = _check_buckets(buckets)
     keys = _as_hashes(keys)
     out = np.empty(len(keys), dtype=np.intp)
     idx = np.arange(len(keys))

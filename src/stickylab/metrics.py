@@ -6,11 +6,19 @@ latency and a few outcome flags. Every metric below is a plain function of that 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 
 __all__ = ["FAILED", "HIT", "LOST", "NEEDED", "Result"]
+
+#: Most buckets :meth:`Result.timeline` makes (each costs a percentile), and most values in all
+#: (buckets times instances, for the per-instance load).
+MAX_BUCKETS = 100_000
+MAX_TIMELINE_CELLS = 20_000_000
+_DENSE_CELLS = 1 << 22      # affinity counts on a users x instances grid up to this size
 
 #: Outcome flags of one request.
 HIT = 1      #: the user's data was in the serving instance's cache
@@ -127,11 +135,19 @@ class Result:
         served = self.served
         users = self.workload.users[served]
         n = len(self.instance_ids)
-        grid = np.bincount(users * n + self.instance[served],
-                           minlength=self.scenario.users * n).reshape(self.scenario.users, n)
-        totals = grid.sum(axis=1)
-        active = totals > 0
-        return grid.max(axis=1)[active] / totals[active]
+        if self.scenario.users * n <= max(_DENSE_CELLS, 4 * len(users)):   # a users x instances grid
+            grid = np.bincount(users * n + self.instance[served],
+                               minlength=self.scenario.users * n).reshape(self.scenario.users, n)
+            totals = grid.sum(axis=1)
+            active = totals > 0
+            return grid.max(axis=1)[active] / totals[active]
+        # Too many users x instances for a grid: count the (user, instance) pairs that occur.
+        pairs, counts = np.unique(users.astype(np.int64) * n + self.instance[served], return_counts=True)
+        if not len(pairs):
+            return np.zeros(0)
+        owner = pairs // n
+        starts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+        return np.maximum.reduceat(counts, starts) / np.add.reduceat(counts, starts)
 
     def affinity(self) -> float:
         """Mean over users (each user counts once) of :meth:`affinity_per_user`; 1 = perfectly sticky."""
@@ -165,9 +181,15 @@ class Result:
         """
         duration = self.scenario.duration
         bucket = duration / 60 if bucket is None else bucket
-        if not bucket > 0:
-            raise ValueError(f"bucket must be > 0 seconds, got bucket={bucket!r}")
-        n = int(np.ceil(duration / bucket))
+        if isinstance(bucket, bool) or not isinstance(bucket, Real) or not 0 < bucket < math.inf:
+            raise ValueError(f"bucket must be a finite number of seconds > 0, got bucket={bucket!r}")
+        instances = len(self.instance_ids)
+        most = min(MAX_BUCKETS, MAX_TIMELINE_CELLS // (instances + 8))   # per-instance load + 8 series
+        if duration / bucket > most:
+            raise ValueError(f"timeline(bucket={bucket!r}) would make {duration / bucket:,.0f} buckets "
+                             f"over the {duration:g} s run; at most {most:,} with {instances} instances: "
+                             f"use bucket >= {duration / most:.3g} s")
+        n = math.ceil(duration / bucket)
         b = np.minimum((self.times // bucket).astype(np.int64), n - 1)
         served = self.served
 

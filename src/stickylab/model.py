@@ -7,8 +7,11 @@ user "really" is: that ground truth lives in the workload and the metrics only.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from numbers import Real
 
 __all__ = ["Cookie", "Headers", "NoHealthyInstance", "Pool", "Request", "Response"]
 
@@ -76,9 +79,20 @@ class Request:
                 f"cookies={dict(self.cookies)!r}, headers={dict(self.headers)!r})")
 
 
+# RFC 6265: a cookie name is an HTTP token; a value is cookie-octets (printable ASCII but
+# space, double quote, comma, semicolon and backslash).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+").fullmatch
+_COOKIE_OCTETS = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*").fullmatch
+_SAME_SITE = ("Strict", "Lax", "None", "")
+
+
 @dataclass(frozen=True, slots=True)
 class Cookie:
-    """A ``Set-Cookie`` instruction. ``max_age=None`` is a session cookie (gone when the browser closes)."""
+    """A ``Set-Cookie`` instruction, checked when made (RFC 6265 names and values).
+
+    ``max_age`` is seconds (``None``: a session cookie, gone when the browser closes;
+    ``0``: delete it). ``same_site`` is ``"Strict"``, ``"Lax"``, ``"None"`` or ``""`` (not sent).
+    """
 
     name: str
     value: str
@@ -87,11 +101,33 @@ class Cookie:
     secure: bool = False
     same_site: str = "Lax"
 
+    def __post_init__(self):
+        if type(self.name) is not str or not _TOKEN(self.name):
+            raise ValueError(f"invalid cookie name {self.name!r}: use letters, digits and !#$%&'*+-.^_`|~")
+        if type(self.value) is not str or not _COOKIE_OCTETS(self.value):
+            raise ValueError(f"invalid cookie value {self.value!r} for cookie {self.name!r}: printable "
+                             "ASCII only, without spaces, double quotes, commas, semicolons or backslashes")
+        max_age = self.max_age
+        if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, Real)
+                                    or not 0 <= max_age < math.inf):
+            raise ValueError(f"max_age must be None or a finite number of seconds >= 0, "
+                             f"got max_age={max_age!r} for cookie {self.name!r}")
+        for flag, on in (("http_only", self.http_only), ("secure", self.secure)):
+            if not isinstance(on, bool):
+                raise TypeError(f"{flag} must be True or False, got {flag}={on!r}")
+        if type(self.same_site) is not str or self.same_site not in _SAME_SITE:
+            raise ValueError(f"same_site must be one of {', '.join(map(repr, _SAME_SITE))}, "
+                             f"got same_site={self.same_site!r}")
+
     def header(self) -> str:
-        """The ``Set-Cookie`` header value, as a real server would send it."""
+        """The ``Set-Cookie`` header value, as a real server would send it.
+
+        ``Max-Age`` is whole seconds: a fraction is rounded up, so a cookie meant to last
+        never goes out as ``Max-Age=0``, which deletes it.
+        """
         parts = [f"{self.name}={self.value}", "Path=/"]
         if self.max_age is not None:
-            parts.append(f"Max-Age={int(self.max_age)}")
+            parts.append(f"Max-Age={math.ceil(self.max_age)}")
         if self.http_only:
             parts.append("HttpOnly")
         if self.secure:
@@ -118,13 +154,7 @@ class Response:
 
     def set_cookie(self, name: str, value: str, max_age: float | None = None, http_only: bool = True,
                    secure: bool = False, same_site: str = "Lax") -> None:
-        """Ask the client to store a cookie (``max_age=0`` deletes it)."""
-        if not isinstance(name, str) or not name or any(c in name for c in " =;,\t\r\n"):
-            raise ValueError(f"invalid cookie name {name!r}")
-        if not isinstance(value, str) or any(c in value for c in " ;,\t\r\n"):
-            raise ValueError(f"invalid cookie value {value!r} for cookie {name!r}")
-        if max_age is not None and max_age < 0:
-            raise ValueError(f"max_age must be >= 0, got {max_age!r}")
+        """Ask the client to store a cookie (``max_age=0`` deletes it); see :class:`Cookie` for the checks."""
         self.cookies.append(Cookie(name, value, max_age, http_only, secure, same_site))
 
     def cookie(self, name: str) -> Cookie | None:
@@ -138,8 +168,23 @@ class Response:
         return f"Response(status={self.status}, cookies={[c.header() for c in self.cookies]!r})"
 
 
+def _ids(name: str, value) -> tuple:
+    """``value`` as a tuple of ids; a bare string or a non-iterable is a TypeError naming it."""
+    if isinstance(value, str | bytes):
+        raise TypeError(f"{name} must be a list of instance ids, not one string: {name}={value!r} "
+                        f"(write {name}=[{value!r}])")
+    try:
+        return tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of instance ids, got {name}={value!r}") from None
+
+
 class Pool:
     """The instances behind the balancer, as a router may see them.
+
+    ``healthy``, ``draining`` and ``members`` are each a list (any iterable) of instance
+    ids; a bare string such as ``healthy="i0"`` is refused with a TypeError rather than
+    read as the ids ``"i"`` and ``"0"``: write ``healthy=["i0"]``.
 
     Attributes:
         ids: every live instance (healthy or draining), in creation order.
@@ -147,8 +192,10 @@ class Pool:
         draining: the instances that keep their sticky users but take no new ones.
         members: every configured instance, failed ones included (what nginx's
             ``ip_hash`` walks when it rehashes past a dead peer), in creation order.
-        version: grows by one each time the pool changes, so a router can cache what
-            it derives from the pool.
+        version: grows by one each time this pool object changes. It counts changes of
+            one object only (two pools can both be at version 1), so a router that
+            caches what it derives from a pool keys the cache on the membership tuples
+            ``(healthy, draining, members)`` instead, which :meth:`update` replaces.
         is_up: ``is_up(iid)`` is True if ``iid`` is live (healthy or draining).
     """
 
@@ -164,14 +211,14 @@ class Pool:
     def update(self, healthy: Iterable[str], draining: Iterable[str] = (),
                members: Iterable[str] | None = None) -> None:
         """Replace the pool's membership (the simulator and the live lab call this on events)."""
-        healthy, draining = tuple(healthy), tuple(draining)
+        healthy, draining = _ids("healthy", healthy), _ids("draining", draining)
         for iid in healthy + draining:
             if not isinstance(iid, str):
                 raise TypeError(f"instance ids are strings, got {iid!r}")
         both = set(healthy) & set(draining)
         if both:
             raise ValueError(f"instance(s) {sorted(both)} cannot be both healthy and draining")
-        members = tuple(members) if members is not None else healthy + draining
+        members = _ids("members", members) if members is not None else healthy + draining
         order = {iid: n for n, iid in enumerate(members)}
         missing = [i for i in healthy + draining if i not in order]
         if missing:

@@ -5,7 +5,26 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-__all__ = ["Scenario"]
+import numpy as np
+
+__all__ = ["MAX_INSTANCES", "MAX_REQUESTS", "MAX_USERS", "Scenario"]
+
+#: The largest run the simulator takes. It keeps about 200 bytes per request and serves a
+#: few hundred thousand requests a second, so 20 million requests is about 4 GB and a
+#: minute or two; the course's largest run (the engine benchmark) is about 3 million.
+MAX_REQUESTS = 20_000_000
+MAX_USERS = 1_000_000
+#: Most instances one run may have, counting those added by scale-out events.
+MAX_INSTANCES = 1_000
+
+
+def _plain(value):
+    """A numpy number as the Python number it equals; anything else unchanged."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
 
 
 def _positive_int(name: str, value) -> None:
@@ -33,6 +52,10 @@ def _fraction(name: str, value) -> None:
 @dataclass(frozen=True)
 class Scenario:
     """One run's workload and cluster; every field is checked when the scenario is made.
+
+    A run too large to simulate is refused there too, with its estimated size: more
+    than ``MAX_REQUESTS`` requests to draw, ``MAX_USERS`` users or ``MAX_INSTANCES``
+    instances. Numpy numbers are taken as the Python numbers they equal.
 
     Users come and go: each visit is a session that logs in, sends a run of requests
     with think time between them, and logs out; then the user is away for a while.
@@ -82,6 +105,10 @@ class Scenario:
     session_timeout: float = 1800.0
 
     def __post_init__(self):
+        for f in fields(self):                  # numpy numbers are taken as the Python ones
+            value = getattr(self, f.name)
+            if isinstance(value, np.number):
+                object.__setattr__(self, f.name, _plain(value))
         for name in ("users", "instances", "users_per_nat", "cache_size"):
             _positive_int(name, getattr(self, name))
         for name in ("duration", "ip_change_interval", "think_time", "away_time", "capacity",
@@ -100,6 +127,31 @@ class Scenario:
         if self.session_store not in ("memory", "external"):
             raise ValueError(f"session_store must be 'memory' or 'external', "
                              f"got session_store={self.session_store!r}")
+        self._check_size()
+
+    def _check_size(self) -> None:
+        """Refuse a run too large to simulate, before any of it is drawn, with its estimated size."""
+        drawn = _drawn_requests(self)
+        if drawn > MAX_REQUESTS:
+            visits = drawn / (self.users * self.requests_per_session)
+            raise ValueError(
+                f"this scenario would generate about {drawn:,.0f} requests (users={self.users!r} x "
+                f"requests_per_session={self.requests_per_session!r} x about {visits:,.3g} visits each "
+                f"in duration={self.duration!r} s), more than the simulator takes "
+                f"({MAX_REQUESTS:,}, about 4 GB): lower users, duration or requests_per_session")
+        if self.users > MAX_USERS:
+            raise ValueError(f"users={self.users!r} is more than the simulator takes ({MAX_USERS:,} "
+                             "users, each with a cookie jar, headers and sessions of its own)")
+        if self.instances > MAX_INSTANCES:
+            raise ValueError(f"instances={self.instances!r} is more than the simulator takes "
+                             f"({MAX_INSTANCES:,})")
+        changes = _drawn_address_changes(self)
+        if changes > MAX_REQUESTS:
+            raise ValueError(
+                f"this scenario would generate about {changes:,.0f} address changes for its mobile users "
+                f"(mobile_fraction={self.mobile_fraction!r}, ip_change_interval="
+                f"{self.ip_change_interval!r} s, duration={self.duration!r} s), more than the "
+                f"simulator takes ({MAX_REQUESTS:,}): raise ip_change_interval or lower the others")
 
     def replace(self, **changes) -> Scenario:
         """A copy with some fields changed (and checked again)."""
@@ -111,3 +163,21 @@ class Scenario:
     def as_dict(self) -> dict:
         """The fields as a plain dict."""
         return asdict(self)
+
+
+def _drawn_requests(sc: Scenario) -> float:
+    """About how many requests the workload draws: every user's visits, whole, until the run ends.
+
+    A visit is ``requests_per_session`` requests ``think_time`` apart, then ``away_time``
+    away; each user's first visit may start before the run. The requests inside the run
+    are fewer (about ``users * requests_per_session * duration / cycle``).
+    """
+    cycle = (sc.requests_per_session - 1) * sc.think_time + sc.away_time
+    return sc.users * sc.requests_per_session * (1 + sc.duration / cycle)
+
+
+def _drawn_address_changes(sc: Scenario) -> float:
+    """How many address changes the workload draws for mobile users (see ``workload._addresses``)."""
+    per_user = 2 * sc.duration / sc.ip_change_interval + 10 * math.sqrt(
+        sc.duration / sc.ip_change_interval) + 10
+    return round(sc.mobile_fraction * sc.users) * per_user

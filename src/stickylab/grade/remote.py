@@ -25,6 +25,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import time
 import traceback
 from types import ModuleType
@@ -179,12 +180,11 @@ def serve(path: str, namespace: dict | None = None, accept_seconds: float = 30.0
 
     Runs in the learner's kernel, in the main thread (so a call can be time-bounded by
     a signal), between two of the learner's cells. ``namespace`` defaults to the
-    kernel's user namespace.
+    globals of the caller: the kernel's user namespace, for a call made by a cell.
     """
     global _SERVED
-    if namespace is None:
-        from IPython import get_ipython
-        namespace = get_ipython().user_ns
+    if namespace is None:           # the kernel's user namespace: the globals of the cell that called
+        namespace = sys._getframe(1).f_globals
     if _SERVED is None:
         _SERVED = _Served()
     served = _SERVED

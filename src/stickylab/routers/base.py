@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 from ..hashing import stable_hash
 from ..model import NoHealthyInstance, Pool, Request, Response
 
@@ -75,7 +77,7 @@ def check_seconds(name: str, value, allow_none: bool = True, minimum: float = 0.
     """Refuse anything but a number of seconds above ``minimum`` (or None, where allowed)."""
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+    if isinstance(value, bool) or not isinstance(value, Real) or not (
             value > 0 and value >= minimum and value < float("inf")):
         floor = f" and at least {minimum:g}" if minimum else ""
         raise ValueError(f"{name} must be a positive number of seconds{floor}, got {name}={value!r}")

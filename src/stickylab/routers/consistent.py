@@ -36,14 +36,16 @@ class ConsistentHash(Router):
         fallback: the router for requests without the key (default round robin, as
             nginx does for an empty key; Envoy picks at random).
 
-    The table is built over the healthy instances and rebuilt whenever the pool changes
-    (``pool.version``): a failed, drained or removed instance's keys move to the others
-    and the rest stay put (Maglev moves a few more). Draining instances leave the table,
-    as HAProxy's ``drain`` (weight 0) takes a server out of its hash tree. ``"jump"`` is
-    the exception, since its buckets are numbered: it hashes over every configured
-    instance (``pool.members``) and rehashes a key whose instance is down, up to 20
-    times (nginx's limit), so only that instance's keys move; an instance removed from
-    the middle of the list renumbers those after it. ``"modn"`` moves most keys on any change.
+    The table is built over the healthy instances and rebuilt whenever the pool's
+    membership changes (its ``healthy`` and ``members``, whichever :class:`~stickylab.Pool`
+    object carries them; not ``pool.version``, which counts one object's changes): a
+    failed, drained or removed instance's keys move to the others and the rest stay put
+    (Maglev moves a few more). Draining instances leave the table, as HAProxy's
+    ``drain`` (weight 0) takes a server out of its hash tree. ``"jump"`` is the
+    exception, since its buckets are numbered: it hashes over every configured instance
+    (``pool.members``) and rehashes a key whose instance is down, up to 20 times
+    (nginx's limit), so only that instance's keys move; an instance removed from the
+    middle of the list renumbers those after it. ``"modn"`` moves most keys on any change.
     """
 
     MAX_TRIES = 20
@@ -64,7 +66,8 @@ class ConsistentHash(Router):
         self.min_ring_size = min_ring_size
         self.fallback = fallback
         self.table: hashing.HashScheme | None = None
-        self._version = -1
+        self._healthy: tuple | None = None     # the membership the table was built for
+        self._members: tuple | None = None
         self._hashes: dict[str, int] = {}
         self._memo: dict[str, str] = {}
 
@@ -107,8 +110,17 @@ class ConsistentHash(Router):
             per_node = -(-self.min_ring_size // len(nodes))
             options["vnodes"] = max(options.get("vnodes", 1), per_node)
         self.table = hashing.build(self.scheme, nodes, **options)
-        self._version = pool.version
         self._memo.clear()
+
+    def _sync(self, pool: Pool) -> None:
+        """Rebuild the table if ``pool``'s membership differs from the one it was built for.
+
+        The table and the lookups remembered depend on ``pool.healthy`` and ``pool.members``
+        only (draining instances are in neither table). Equal tuples in a new pool keep it.
+        """
+        if pool.healthy != self._healthy or pool.members != self._members:
+            self._rebuild(pool)
+        self._healthy, self._members = pool.healthy, pool.members
 
     def _hash(self, value: str) -> int:
         h = self._hashes.get(value)
@@ -138,8 +150,8 @@ class ConsistentHash(Router):
             return self.fallback.route(request, pool)
         if not pool.healthy:
             raise NoHealthyInstance("no healthy instance in the pool")
-        if pool.version != self._version:
-            self._rebuild(pool)
+        if pool.healthy is not self._healthy or pool.members is not self._members:
+            self._sync(pool)    # new tuples: compare their values (the same tuples cost no call)
         if self.scheme == "bounded":
             return self.table.lookup_hash(self._hash(value), loads=pool.load)
         iid = self._memo.get(value)

@@ -6,12 +6,28 @@ import hashlib
 import hmac
 import secrets
 
-from ..model import Pool, Request, Response
+from ..model import Cookie, Pool, Request, Response
 from .base import Router, check_router, check_seconds
 from .stateless import RoundRobin
 from .table import AffinityTable
 
-__all__ = ["AppCookieLearn", "CookieInsert"]
+__all__ = ["MIN_SECRET", "AppCookieLearn", "CookieInsert"]
+
+#: Fewest bytes a cookie-signing secret may have (the default is a random 32-byte key).
+MIN_SECRET = 16
+
+
+def _check_max_age(max_age) -> None:
+    """``max_age`` is None (a session cookie) or at least one second.
+
+    ``Max-Age`` is whole seconds, and ``Max-Age=0`` tells the browser to delete the
+    cookie: a lifetime under a second cannot be sent.
+    """
+    check_seconds("max_age", max_age)
+    if max_age is not None and max_age < 1:
+        raise ValueError(f"max_age must be at least 1 second (Max-Age is whole seconds, and "
+                         f"Max-Age=0 deletes the cookie), got max_age={max_age!r}; "
+                         "use None for a session cookie")
 
 
 class CookieInsert(Router):
@@ -38,18 +54,18 @@ class CookieInsert(Router):
                  max_idle: float | None = None, max_life: float | None = None,
                  max_age: float | None = None, persist: bool = False, secret: bytes | None = None,
                  http_only: bool = True, secure: bool = False, same_site: str = "Lax"):
-        if not isinstance(name, str) or not name or any(c in name for c in " =;,\t\r\n"):
-            raise ValueError(f"invalid cookie name {name!r}")
         # Cookie dates are whole seconds, as HAProxy's are: expiries start at 1 s (ALB's minimum).
         check_seconds("max_idle", max_idle, minimum=1)
         check_seconds("max_life", max_life, minimum=1)
-        check_seconds("max_age", max_age)
+        _check_max_age(max_age)
+        Cookie(name, "", max_age, http_only, secure, same_site)    # checks the cookie's attributes
         balance = check_router("balance", RoundRobin() if balance is None else balance)
         if secret is not None:
             if not isinstance(secret, bytes | bytearray):
-                raise TypeError(f"secret must be bytes, got secret={secret!r}")
-            if not secret:
-                raise ValueError("secret must not be empty, got secret=b''")
+                raise TypeError(f"secret must be bytes, got {type(secret).__name__}")
+            if len(secret) < MIN_SECRET:
+                raise ValueError(f"secret must be at least {MIN_SECRET} bytes (HMAC-SHA256 keys this "
+                                 f"short can be guessed), got {len(secret)} bytes")
         self.cookie = name
         self.balance = balance
         self._balance_sees = type(balance).on_response is not Router.on_response
@@ -60,7 +76,7 @@ class CookieInsert(Router):
         self._dated = max_idle is not None or max_life is not None
         self._tags: dict[str, str] = {}      # instance id -> tag
         self._by_tag: dict[str, str] = {}    # tag -> instance id
-        self._version = -1
+        self._members: tuple | None = None    # the pool.members whose tags are learned
 
     @classmethod
     def alb(cls, duration: float = 86400.0, **kwargs) -> CookieInsert:
@@ -79,7 +95,7 @@ class CookieInsert(Router):
                 tag = self._mac("instance:" + iid, 16)
                 self._tags[iid] = tag
                 self._by_tag[tag] = iid
-        self._version = pool.version
+        self._members = pool.members
 
     def encode(self, instance: str, first: float = 0.0, last: float = 0.0) -> str:
         """The cookie value for ``instance`` (with its first/last-seen dates when expiry is on)."""
@@ -93,11 +109,17 @@ class CookieInsert(Router):
         return f"{body}.{self._mac(body, 16)}"
 
     def decode(self, value: str, now: float) -> tuple[str, float] | None:
-        """(instance, first-seen) if ``value`` is a genuine, unexpired cookie of this router, else None."""
+        """(instance, first-seen) if ``value`` is a genuine, unexpired cookie of this router, else None.
+
+        Anything else a client may send (another router's cookie, a tampered one, bytes
+        that are not ASCII) is None too, never an error.
+        """
+        if type(value) is not str or not value.isascii():
+            return None
         if not self._dated:
             iid = self._by_tag.get(value)
             return None if iid is None else (iid, 0.0)
-        parts = value.split(".") if isinstance(value, str) else ()
+        parts = value.split(".")
         if len(parts) != 4:
             return None
         tag, first, last, sig = parts
@@ -120,7 +142,7 @@ class CookieInsert(Router):
     # -- the Router interface ---------------------------------------------------------------
     def route(self, request: Request, pool: Pool) -> str:
         """The instance the client's valid cookie names, else a fresh pick (redispatch)."""
-        if pool.version != self._version:
+        if pool.members is not self._members:    # learning is idempotent: a new tuple suffices
             self._learn_pool(pool)
         value = request.cookies.get(self.cookie)
         if value is not None:

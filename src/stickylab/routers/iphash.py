@@ -12,15 +12,39 @@ from .stateless import RoundRobin
 __all__ = ["SourceIPHash", "nginx_ip_hash"]
 
 
-def _prefix24(client_ip: str) -> bytes:
+_PSEUDO = bytes(3)     # nginx hashes a peer that has no IP address (a unix socket) as 0.0.0
+
+
+def _ip_hash_bytes(client_ip: str) -> bytes:
+    """The bytes nginx ``ip_hash`` feeds to its hash for a client address.
+
+    IPv4: the first three octets. IPv6: all 16 bytes, an IPv4-mapped ``::ffff:a.b.c.d``
+    included (nginx's ``ip_hash`` reads the IPv6 socket address as it is; unlike its
+    access and geo modules, it does not unmap it). A ``:port`` suffix (``a.b.c.d:port``,
+    ``[v6]:port``) is dropped; ``unix:`` (a unix-socket client) hashes as three zero bytes.
+    """
+    if not isinstance(client_ip, str):
+        raise TypeError(f"ip_hash needs an address string, got client_ip={client_ip!r}")
+    text = client_ip
+    if text.startswith("unix:"):
+        return _PSEUDO
+    if text.startswith("["):                            # [v6] or [v6]:port
+        text, sep, port = text[1:].partition("]")
+        if not sep or (port and not (port[0] == ":" and port[1:].isdigit())):
+            text = client_ip                            # not that form: reported below
+    elif text.count(":") == 1:                          # a.b.c.d:port
+        host, _, port = text.partition(":")
+        if port.isdigit():
+            text = host
     try:
-        return ipaddress.IPv4Address(client_ip).packed[:3]
+        address = ipaddress.ip_address(text)
     except ValueError:
-        raise ValueError(f"ip_hash needs an IPv4 address, got client_ip={client_ip!r}") from None
+        raise ValueError(f"ip_hash needs an IPv4 or IPv6 address, got client_ip={client_ip!r}") from None
+    return address.packed[:3] if address.version == 4 else address.packed
 
 
 def _ip_hash_rounds(octets: bytes):
-    """nginx's successive ``ip_hash`` states: each retry feeds the octets in again."""
+    """nginx's successive ``ip_hash`` states: each retry feeds the bytes in again."""
     h = 89
     while True:
         for octet in octets:
@@ -29,14 +53,15 @@ def _ip_hash_rounds(octets: bytes):
 
 
 def nginx_ip_hash(client_ip: str, servers: int, tries: int = 0) -> tuple[int, int]:
-    """nginx ``ip_hash`` arithmetic: the server index for an IPv4 address, and the hash state.
+    """nginx ``ip_hash`` arithmetic: the server index for a client address, and the hash state.
 
-    Only the first three octets count, so a whole /24 shares one server. The hash starts
-    at 89 and takes ``h = (h * 113 + octet) % 6271`` per octet; the server is
-    ``h % servers``. Each retry past a dead server (``tries`` > 0) feeds the three octets
-    in again, continuing from the previous hash, as nginx does.
+    For IPv4 only the first three octets count, so a whole /24 shares one server; for
+    IPv6 the whole 16-byte address does. The hash starts at 89 and takes
+    ``h = (h * 113 + byte) % 6271`` per byte; the server is ``h % servers``. Each retry
+    past a dead server (``tries`` > 0) feeds the bytes in again, continuing from the
+    previous hash, as nginx does. A ``:port`` suffix on the address is ignored.
     """
-    h = next(islice(_ip_hash_rounds(_prefix24(client_ip)), tries, None))
+    h = next(islice(_ip_hash_rounds(_ip_hash_bytes(client_ip)), tries, None))
     return h % servers, h
 
 
@@ -47,9 +72,10 @@ class SourceIPHash(Router):
     ``balance source`` does with its default map-based hash: when the instance count
     changes, most clients move.
 
-    ``prefix24=True`` copies nginx's ``ip_hash`` exactly: only the /24 counts, the hash is
-    taken over every configured server (``pool.members``), and a client whose server is
-    down or draining is rehashed, up to 20 tries, then sent round robin.
+    ``prefix24=True`` copies nginx's ``ip_hash`` exactly: only the /24 of an IPv4 address
+    counts (the whole address for IPv6), the hash is taken over every configured server
+    (``pool.members``), and a client whose server is down or draining is rehashed, up to
+    20 tries, then sent round robin.
     """
 
     MAX_TRIES = 20
@@ -82,7 +108,7 @@ class SourceIPHash(Router):
         if octets is None:
             if len(self._octets) >= MEMO_LIMIT:
                 self._octets.clear()
-            octets = self._octets[ip] = _prefix24(ip)
+            octets = self._octets[ip] = _ip_hash_bytes(ip)
         healthy = set(pool.healthy)
         for h in islice(_ip_hash_rounds(octets), self.MAX_TRIES + 1):
             server = members[h % len(members)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from numbers import Integral
 
 from ..model import Pool, Request
 from .base import Router, pick_healthy
@@ -28,6 +29,8 @@ class Random(Router):
     """Each request to a healthy instance drawn at random (Envoy ``RANDOM``); seeded, so runs repeat."""
 
     def __init__(self, seed: int = 0):
+        if isinstance(seed, Integral) and not isinstance(seed, int):
+            seed = int(seed)            # a numpy integer: random.Random takes Python ints only
         self.seed = seed
         self._rng = random.Random(seed)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
+from numbers import Integral
 
 from .base import check_seconds
 
@@ -20,10 +21,10 @@ class AffinityTable:
     """
 
     def __init__(self, size: int, expire: float | None):
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
             raise ValueError(f"table size must be a positive integer, got size={size!r}")
         check_seconds("expire", expire)
-        self.size = size
+        self.size = int(size)
         self.expire = expire
         self._entries: OrderedDict[Hashable, tuple[str, float]] = OrderedDict()
         self.evictions = 0
