@@ -81,6 +81,7 @@ LEARNER = textwrap.dedent('''
             return iter(self.d)
 
     share = 0.5
+    their_pool = sl.Pool(["i0", "i1"], draining=["i2"])
     ns = dict(globals())
     while True:
         serve(sys.argv[1], ns)
@@ -185,6 +186,7 @@ def test_a_pool_keeps_its_identity_and_version_on_the_other_side(learner):
 def test_answers_are_checked_as_the_values_they_are(learner):
     conn, names, _ = learner
     assert names["share"] == 0.5 and type(names["share"]) is float
+    assert type(names["their_pool"]) is sl.Pool and names["their_pool"].draining == ("i2",)
     value = names["liar"]()
     assert type(value) is str and value != "anything"
     assert names["numbers"]() == {"share": 0.25, "count": 3, "arr": [0, 1, 2]}

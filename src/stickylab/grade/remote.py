@@ -371,6 +371,8 @@ class Connection:
             return proxy
         if tag == "unsendable":
             return Unsendable(str(body))
+        if tag == "Pool":
+            return wire.decode_pool(body)
         raise wire.WireError(f"unknown tag {tag!r} from the learner's kernel")
 
     def _encode(self, value):
