@@ -4,6 +4,7 @@ Passes the visible tests. Each `# expect:` line names a hidden test cell that mu
 and a phrase its message must contain. Each `# %% <grade_id>` section replaces that cell.
 """
 # expect: test-sticky-hidden is not up
+# expect: test-sticky-hidden-drain is not up
 # expect: test-logouts-hidden session_loss_rate
 import stickylab as sl
 

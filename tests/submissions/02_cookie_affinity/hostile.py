@@ -6,6 +6,7 @@ cell fails, and the grading of everyone else goes on.
 # expect: test-cookie-visible SignedCookieRouter
 # expect: test-cookie-hidden-when SignedCookieRouter
 # expect: test-cookie-hidden-bad SignedCookieRouter
+# expect: test-cookie-hidden-drain SignedCookieRouter
 # expect: test-cookie-hidden-opaque SignedCookieRouter
 import sys
 

@@ -5,6 +5,7 @@ Passes the visible tests.
 """
 # expect: test-cookie-hidden-when set the cookie only when
 # expect: test-cookie-hidden-bad route() raised
+# expect: test-cookie-hidden-drain route() raised
 # expect: test-cookie-hidden-opaque reveals the instance
 import stickylab as sl
 

@@ -1,7 +1,8 @@
 """Hostile: the cell raises while it is being run (an import that fails), before defining anything."""
 # expect: test-ip-visible IPHashRouter
 # expect: test-ip-hidden-restart ip_hash
-# expect: test-ip-hidden-spread IPHashRouter
+# expect: test-ip-hidden-spread ip_hash
+# expect: test-ip-hidden-pool IPHashRouter
 # expect: test-nat-visible nat_balance
 # expect: test-nat-hidden nat_balance
 

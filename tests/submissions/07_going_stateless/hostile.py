@@ -2,6 +2,7 @@
 # expect: test-store-visible did not return within
 # expect: test-store-hidden-expiry did not return within
 # expect: test-store-hidden-ids did not return within
+# expect: test-store-hidden-random did not return within
 # expect: test-store-hidden-failover did not return within
 # expect: test-sim-visible NotImplementedError
 # expect: test-sim-hidden NotImplementedError

@@ -5,6 +5,7 @@ Passes the visible tests.
 """
 # expect: test-store-hidden-expiry sliding
 # expect: test-store-hidden-ids contains the user name
+# expect: test-store-hidden-random random bits
 # expect: test-sim-hidden half-way
 import stickylab as sl
 

@@ -1,13 +1,15 @@
-"""Hostile: answers with an object that claims to equal everything (the "always equal" cheat).
+"""Hostile: answers with objects that claim to equal everything (the "always equal" cheat).
 
-Tests that compare answers with == would pass it; the tests check the answer's exact type.
+Tests that compare answers with == would pass them. Graded, the answers reach the tests
+as the plain values they hold (a str, a float: the grader decodes what crosses from the
+learner's kernel into built-in types), and those values are wrong, so every test fails.
 """
-# expect: test-ring-visible plain str
-# expect: test-ring-hidden-vnodes plain str
-# expect: test-ring-hidden-fast plain str
-# expect: test-moved-visible plain float
-# expect: test-moved-hidden plain float
-# expect: test-bounded-hidden plain str
+# expect: test-ring-visible lookup returned
+# expect: test-ring-hidden-vnodes described ring
+# expect: test-ring-hidden-fast not one of the ring's nodes
+# expect: test-moved-visible adding a fifth node
+# expect: test-moved-hidden exact count
+# expect: test-bounded-hidden fix the ring first
 
 # %% hash-ring
 class AlwaysEqual(str):
@@ -43,12 +45,12 @@ class HashRing:
         self.nodes = list(nodes)
 
     def lookup(self, key):
-        return AlwaysEqual("i0")
+        return AlwaysEqual("nowhere")
 
 # %% keys-moved
 def keys_moved(n, keys):
-    return {"ring": AlwaysClose(0.2), "mod_n": AlwaysClose(0.8)}
+    return {"ring": AlwaysClose(0.9), "mod_n": AlwaysClose(0.1)}
 
 # %% bounded
 def bounded_assign(ring, keys, c=1.25):
-    return {k: AlwaysEqual("i0") for k in keys}
+    return {k: AlwaysEqual("nowhere") for k in keys}

@@ -4,6 +4,7 @@ Passes the visible tests: removing a node still moves only its keys.
 """
 # expect: test-ring-hidden-vnodes put vnodes points per node
 # expect: test-ring-hidden-fast scans the ring
+# expect: test-bounded-hidden fix the ring first
 import stickylab as sl
 
 # %% hash-ring

@@ -1,0 +1,51 @@
+"""Plausible wrong answer: the stored instance is used without checking that it is still up.
+
+A client whose instance failed keeps being sent to the dead instance (no redispatch).
+"""
+# expect: test-router-hidden is not up
+import stickylab as sl
+
+# %% stick-table
+from collections import OrderedDict
+
+
+class StickTable:
+    def __init__(self, size, expire):
+        self.size = size
+        self.expire = expire
+        self.entries = OrderedDict()
+
+    def get(self, key, now):
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        instance, last = entry
+        if now - last > self.expire:
+            del self.entries[key]
+            return None
+        self.entries[key] = (instance, now)
+        self.entries.move_to_end(key)
+        return instance
+
+    def put(self, key, instance, now):
+        self.entries[key] = (instance, now)
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+    def __len__(self):
+        return len(self.entries)
+
+# %% stick-router
+class StickTableRouter(sl.Router):
+    def __init__(self, size=100_000, expire=1800.0):
+        self.table = StickTable(size, expire)
+        self.balance = sl.routers.RoundRobin()
+
+    def route(self, request, pool):
+        iid = self.table.get(request.client_ip, request.time)
+        if iid is not None:
+            return iid
+        iid = self.balance.route(request, pool)
+        self.table.put(request.client_ip, iid, request.time)
+        return iid

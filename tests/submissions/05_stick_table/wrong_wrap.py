@@ -1,0 +1,37 @@
+"""Plausible wrong answer: StickTable keeps its entries in a stickylab AffinityTable and passes calls on.
+
+It behaves exactly as asked, and is no subclass of stickylab's table, but the exercise is
+to write the table.
+"""
+# expect: test-table-hidden-sliding uses sl.routers.AffinityTable
+import stickylab as sl
+
+# %% stick-table
+class StickTable:
+    def __init__(self, size, expire):
+        self.size = size
+        self.expire = expire
+        self.inner = sl.routers.AffinityTable(size, expire)
+
+    def get(self, key, now):
+        return self.inner.lookup(key, now)
+
+    def put(self, key, instance, now):
+        self.inner.store(key, instance, now)
+
+    def __len__(self):
+        return len(self.inner)
+
+# %% stick-router
+class StickTableRouter(sl.Router):
+    def __init__(self, size=100_000, expire=1800.0):
+        self.table = StickTable(size, expire)
+        self.balance = sl.routers.RoundRobin()
+
+    def route(self, request, pool):
+        iid = self.table.get(request.client_ip, request.time)
+        if iid is not None and pool.is_up(iid):
+            return iid
+        iid = self.balance.route(request, pool)
+        self.table.put(request.client_ip, iid, request.time)
+        return iid
