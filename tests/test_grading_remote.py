@@ -234,3 +234,19 @@ def test_nothing_of_the_tests_side_can_be_passed_in(learner):
     table = names["Table"]()
     with pytest.raises(wire.WireError, match="cannot be passed"):
         table.put("k", sl.routers.RoundRobin())
+
+
+def test_a_batch_of_calls_crosses_once_and_keeps_its_order(learner):
+    conn, names, _ = learner
+    table = names["Table"]()
+    assert grading.batch(table, table.put, [(f"k{i}", i) for i in range(20_000)]) == [None] * 20_000
+    assert len(table) == 20_000
+    with pytest.raises(AssertionError, match="did not return within"):
+        grading.batch(names["forever"], names["forever"], [()], seconds=0.3)
+    with pytest.raises(AssertionError, match="NoHealthyInstance: 503"):
+        grading.batch(names["fails"], names["fails"], [("key",)] * 0 + [("503",)])
+
+
+def test_a_batch_in_one_process_is_the_same_loop():
+    seen = []
+    assert grading.batch("f", lambda x: seen.append(x) or x * 2, [(1,), (2,)]) == [2, 4] and seen == [1, 2]
