@@ -7,7 +7,6 @@ with nbgrader's own app in a scratch copy and compares it byte for byte.
 from __future__ import annotations
 
 import ast
-import re
 
 import nbformat
 import pytest
@@ -68,7 +67,8 @@ def test_source_has_solutions_and_hidden_tests(assignment):
         # A comment, not a docstring: a cell whose hidden tests are cut would otherwise show the
         # docstring as its result, which Validate reads as an unparseable partial score.
         opening = [ln for ln in cell.source.splitlines() if ln.startswith("#") and not ln.startswith("###")]
-        assert cell.source.startswith("# ") and opening, f"{assignment}: test cell {cell.id} does not open with a comment"
+        assert cell.source.startswith("# ") and opening, (
+            f"{assignment}: test cell {cell.id} does not open with a comment")
         assert ast.get_docstring(ast.parse(cell.source)) is None
         assert "hidden" in " ".join(opening).lower(), (
             f"{assignment}: test cell {cell.id}'s opening comment does not say that hidden tests exist")

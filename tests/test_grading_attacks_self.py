@@ -48,9 +48,10 @@ def test_self_grade_gives_attacks_zero_and_changes_nothing(name, tmp_path, capsy
     assert (tmp_path / "scratch" / "gradebook.db").stat().st_size > 0
 
 
-@pytest.mark.parametrize("name, expect", [("noop_helpers", "zero"), ("equal_anything", "zero"), (None, "full")])
+@pytest.mark.parametrize("name, expect",
+                         [("noop_helpers", "zero"), ("equal_anything", "zero"), (None, "full")])
 def test_unsafe_self_grade_still_decides_in_a_process_of_its_own(name, expect, tmp_path, capsys):
-    """--unsafe drops the sandbox, not the separate test process: helpers patched in the kernel change nothing."""
+    """--unsafe drops the sandbox, not the separate test process: patched helpers change nothing."""
     from stickylab.grade import main
 
     work = tmp_path / "exercises" / A

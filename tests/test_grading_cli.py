@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import nbformat
 import pytest
 import submissions as subs
 
@@ -48,3 +49,22 @@ def test_module_runs_as_a_command():
     out = subprocess.run([sys.executable, "-m", "stickylab.grade", "--help"], capture_output=True,
                          text=True, check=True).stdout
     assert "hidden tests" in out
+
+
+def test_a_notebook_of_another_assignment_is_named_plainly(tmp_path, capsys):
+    mine, other = subs.assignments()[1], subs.assignments()[2]
+    path = tmp_path / mine / subs.notebook_name(mine)
+    path.parent.mkdir()
+    nbformat.write(subs.release(other), path)      # the right folder name, the wrong exercise
+    assert main([str(path), "--course", str(subs.ROOT)]) == 2
+    err = capsys.readouterr().err
+    assert f"a notebook of assignment {other}, not of {mine}" in err and f"exercises/{other}/" in err
+
+
+def test_a_notebook_with_no_cells_of_the_exercise_is_refused(tmp_path, capsys):
+    a = subs.assignments()[0]
+    path = tmp_path / a / subs.notebook_name(a)
+    path.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), path)
+    assert main([str(path), "--course", str(subs.ROOT)]) == 2
+    assert "has none of the cells" in capsys.readouterr().err

@@ -9,7 +9,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import nbformat
 import pytest
+import submissions as subs
 
 from stickylab.grade import sandbox as sb
 
@@ -56,7 +58,8 @@ def test_a_sandboxed_process_sees_and_reaches_only_what_it_is_given(tmp_path):
                          limits=sb.Limits(memory_bytes=1 << 30, processes=64))
         box.prepare()
         argv = box.launcher(box.command([sys.executable, "-c", PROBE, str(secret), str(outside), str(port)]))
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, pass_fds=(keep_open.fileno(),))
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                              pass_fds=(keep_open.fileno(),))
     finally:
         keep_open.close()
         listener.close()
@@ -106,3 +109,24 @@ def test_autograding_refuses_without_a_sandbox_unless_asked(monkeypatch, tmp_pat
     monkeypatch.setenv("STICKYLAB_UNSAFE_GRADING", "1")
     done, _ = SandboxedExecute().preprocess(nb, resources)
     assert done.cells[0].outputs[0]["text"] == "hi\n"
+
+
+def test_without_a_sandbox_grading_refuses_unless_asked(tmp_path, monkeypatch, capsys):
+    from stickylab.grade import main
+
+    a = subs.assignments()[0]
+    monkeypatch.setenv("PATH", str(tmp_path))           # no bwrap on the path
+    monkeypatch.delenv("STICKYLAB_UNSAFE_GRADING", raising=False)
+    sb.check.cache_clear()
+    try:
+        assert sb.check() and "bubblewrap" in sb.check()
+        work = tmp_path / "exercises" / a
+        work.mkdir(parents=True)
+        nbformat.write(subs.release(a), work / subs.notebook_name(a))
+        code = main([str(work / subs.notebook_name(a)), "--course", str(subs.ROOT),
+                     "--workdir", str(tmp_path / "scratch")])
+        err = capsys.readouterr().err
+        assert code == 2 and "no sandbox" in err and "--unsafe" in err
+    finally:
+        sb.check.cache_clear()
+    assert os.environ.get("PATH") == str(tmp_path)

@@ -270,7 +270,8 @@ def source_of(obj) -> str:
         for cell in reversed(NOTEBOOK_CELLS or []):
             if pattern.search(cell):
                 return cell
-        raise AssertionError(f"cannot find the cell that defines {name}: define it in the exercise's code cell")
+        raise AssertionError(f"cannot find the cell that defines {name}: define it in the exercise's "
+                             "code cell")
     functions = [obj] if inspect.isfunction(obj) else [
         v for v in vars(obj).values() if inspect.isfunction(v)] if inspect.isclass(obj) else []
     for fn in functions:

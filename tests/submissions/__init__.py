@@ -119,6 +119,6 @@ def attack(name: str, folder: Path = ATTACKS) -> nbformat.NotebookNode:
     extra = {gid: code for gid, code in sections.items() if gid.startswith("+")}
     nb = fill(ATTACKED, {gid: code for gid, code in sections.items() if gid not in extra})
     first = next(k for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
-    for offset, (gid, code) in enumerate(extra.items(), start=1):
+    for offset, code in enumerate(extra.values(), start=1):
         nb.cells.insert(first + offset, nbformat.v4.new_code_cell(code))
     return nb

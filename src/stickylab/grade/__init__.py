@@ -233,14 +233,6 @@ def self_grade(notebook: Path, course_root: Path | None = None, workdir: Path | 
     fresh folder under the system's temporary directory) and is kept, with its feedback.
     """
     out = sys.stdout if out is None else out
-    from . import sandbox
-
-    unsafe = unsafe or sandbox.unsafe_requested()
-    if not unsafe and sandbox.check() is not None:
-        raise sandbox.SandboxUnavailable(
-            f"no sandbox can be made here ({sandbox.check()}), and grading runs the notebook's code: "
-            "install bubblewrap, or pass --unsafe to grade it without one (your own notebook, on your "
-            "own machine)")
     notebook = Path(notebook).resolve()
     if not notebook.is_file() or notebook.suffix != ".ipynb":
         raise FileNotFoundError(f"not a notebook: {notebook}")
@@ -262,6 +254,14 @@ def self_grade(notebook: Path, course_root: Path | None = None, workdir: Path | 
     except Exception as exc:     # not JSON, not a notebook: say so instead of a traceback
         raise ValueError(f"{notebook} is not a readable notebook: {exc}") from None
     _check_belongs(submitted, notebook, assignment, root)
+    from . import sandbox
+
+    unsafe = unsafe or sandbox.unsafe_requested()
+    if not unsafe and sandbox.check() is not None:
+        raise sandbox.SandboxUnavailable(
+            f"no sandbox can be made here ({sandbox.check()}), and grading runs the notebook's code: "
+            "install bubblewrap, or pass --unsafe to grade it without one (your own notebook, on your "
+            "own machine)")
     workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"stickylab-grade-{assignment}-"))
     print(f"Grading {notebook} against {assignment}'s hidden tests (scratch course: {workdir})",
           file=out)

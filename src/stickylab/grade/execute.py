@@ -181,8 +181,10 @@ class SandboxedExecute(Execute):
     processes = Integer(256, help="Processes and threads of the sandbox's user").tag(config=True)
     max_cell_output = Integer(20_000, help="Bytes of output kept per learner cell").tag(config=True)
     max_notebook_output = Integer(200_000, help="Bytes of output kept per notebook").tag(config=True)
-    interrupt_grace = Integer(5, help="Seconds a kernel has to obey an interrupt before it is killed").tag(config=True)
-    scratch_root = Unicode("", help="Where scratch folders are made (default: the system's temp folder)").tag(config=True)
+    interrupt_grace = Integer(5, help="Seconds a kernel has to obey an interrupt before it is killed"
+                              ).tag(config=True)
+    scratch_root = Unicode("", help="Where scratch folders are made (default: the system's temp folder)"
+                           ).tag(config=True)
 
     # -- the notebook -------------------------------------------------------------------------------
     def preprocess(self, nb, resources=None, km=None):

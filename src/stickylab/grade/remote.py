@@ -227,7 +227,8 @@ def _answer(conn, served: _Served, namespace: dict) -> None:
             reply = {"id": message.get("id")}
             try:
                 if op == "names":
-                    reply["ok"] = {"dict": [[k, v] for k, v in served.names(namespace, bool(message.get("every"))).items()]}
+                    names = served.names(namespace, bool(message.get("every")))
+                    reply["ok"] = {"dict": [[k, v] for k, v in names.items()]}
                 else:
                     result, changed = served.call(message)
                     reply["ok"] = wire.encode(result, served.handle)
@@ -299,7 +300,8 @@ class Connection:
             except OSError as exc:
                 sock.close()
                 if time.monotonic() > deadline:
-                    self.gone = (f"the tests could not reach the kernel running your notebook ({exc.strerror}): "
+                    self.gone = ("the tests could not reach the kernel running your notebook "
+                                 f"({exc.strerror}): "
                                  "did one of your cells stop the kernel, or change how cells run?")
                     raise KernelGone(self.gone) from None
                 time.sleep(0.02)
@@ -348,7 +350,7 @@ class Connection:
                 reply = wire.read_message(self.sock)
                 if reply.get("id") == mid:
                     return reply
-        except socket.timeout:
+        except TimeoutError:
             raise TimeoutError(f"{what} did not return within {seconds - 2.0:g} s") from None
 
     def _drain(self) -> None:
@@ -364,6 +366,7 @@ class Connection:
         self.pending = None
 
     def value(self, reply: dict, key: str = "ok"):
+        """The value a reply carries, decoded (handles become proxies)."""
         return wire.decode(reply.get(key), self._resolve)
 
     def _resolve(self, tag, body):
@@ -394,7 +397,9 @@ class Connection:
         """The learner's names defined or changed since the last call (all of them if ``every``)."""
         return self.value(self.request({"op": "names", "every": every}, "listing your names"))
 
-    def call(self, ref: int, op: str, args=(), kwargs=None, name: str | None = None, what: str = "the call"):
+    def call(self, ref: int, op: str, args=(), kwargs=None, name: str | None = None,
+             what: str = "the call"):
+        """Call (``op``: call, method, getattr, list, batch) the learner's object ``ref``; its answer."""
         kwargs = kwargs or {}
         for value in list(args) + list(kwargs.values()):
             if type(value) is wire.Pool:
@@ -408,7 +413,8 @@ class Connection:
             original = args[key] if type(key) is int and key < len(args) else kwargs.get(key)
             if type(original) is Response:
                 fresh = wire.decode(data)
-                original.status, original.headers, original.cookies = fresh.status, fresh.headers, fresh.cookies
+                original.status, original.headers = fresh.status, fresh.headers
+                original.cookies = fresh.cookies
         return self.value(reply)
 
 
@@ -450,6 +456,7 @@ class Remote:
         return self._conn.call(self._ref, "batch", [list(a) for a in calls], what=f"{self._name}()")
 
     def __call__(self, *args, **kwargs):
+        """Call the learner's class (a new object), function, or callable object."""
         if self._kind == "object" and "__call__" not in self._methods:
             raise TypeError(f"{self._name} object is not callable")
         return self._conn.call(self._ref, "call", args, kwargs, what=f"{self._name}()")

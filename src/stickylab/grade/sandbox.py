@@ -202,7 +202,8 @@ class Sandbox:
             args += ["--ro-bind", str(path), str(path)]
         for path in writable:
             args += ["--bind", str(path), str(path)]
-        args += ["--remount-ro", "/", "--unsetenv", "JPY_PARENT_PID", "--chdir", str(cwd or self.scratch), "--setenv", "HOME", str(self.scratch),
+        args += ["--remount-ro", "/", "--unsetenv", "JPY_PARENT_PID", "--chdir", str(cwd or self.scratch),
+                 "--setenv", "HOME", str(self.scratch),
                  "--setenv", "TMPDIR", str(self.scratch), "--setenv", "MPLCONFIGDIR", str(self.scratch)]
         if self.uid is not None:
             args += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
@@ -213,7 +214,7 @@ class Sandbox:
         """Make the scratch folder the sandbox user's own, and the shared folders writable by all."""
         self.scratch.mkdir(parents=True, exist_ok=True)
         if self.uid is not None:
-            for folder, dirs, files in os.walk(self.scratch):
+            for folder, _dirs, files in os.walk(self.scratch):
                 os.chown(folder, self.uid, self.uid)
                 for f in files:
                     os.chown(os.path.join(folder, f), self.uid, self.uid)

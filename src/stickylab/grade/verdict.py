@@ -86,9 +86,11 @@ class Worker:
         return answers
 
     def setup(self, source: str) -> list[dict]:
+        """Run an instructor's locked cell (the imports); its outputs."""
         return self._exec(source, "<setup cell>")
 
     def run(self, source: str, socket_path: str | None, timeout: float) -> list[dict]:
+        """Run a test cell with the learner's names from the kernel serving ``socket_path``; its outputs."""
         outputs: list[dict] = []
         try:
             if socket_path:

@@ -28,4 +28,5 @@ def failure_cost(scenario, instance, at):
     def lost(sc, events):
         return int(sl.simulate(sc, FailoverRouter(), events=events).timeline()["lost"].sum())
 
-    return lost(scenario, [sl.Fail(instance, at=at)]) - lost(scenario.replace(instances=scenario.instances - 1), [])
+    fewer = scenario.replace(instances=scenario.instances - 1)
+    return lost(scenario, [sl.Fail(instance, at=at)]) - lost(fewer, [])
