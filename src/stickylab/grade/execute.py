@@ -294,7 +294,12 @@ class SandboxedExecute(Execute):
             os.chown(kernel_dir, self._sandbox.uid, self._sandbox.uid)
         if not self.kernel_name:
             self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        import zmq.asyncio
+
+        # One process-wide context: a context of its own per kernel manager is destroyed when the
+        # manager is collected, and that can block forever on a socket still open.
         self.km = SandboxedKernelManager(kernel_name=self.kernel_name, config=self.config,
+                                         context=zmq.asyncio.Context.instance(),
                                          sandbox=self._sandbox, limits_launcher=self._limits_only,
                                          transport="ipc", ip=str(kernel_dir / "k"),
                                          connection_file=str(kernel_dir / "kernel.json"))
