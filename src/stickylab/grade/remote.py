@@ -26,6 +26,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from types import ModuleType
@@ -282,6 +283,7 @@ class Connection:
 
     def __init__(self):
         self.sock: socket.socket | None = None
+        self.buffer = bytearray()
         self.ids = itertools.count(1)
         self.pending: int | None = None
         self.gone: str | None = None
@@ -305,7 +307,7 @@ class Connection:
                                  "did one of your cells stop the kernel, or change how cells run?")
                     raise KernelGone(self.gone) from None
                 time.sleep(0.02)
-        self.sock, self.pending, self.gone = sock, None, None
+        self.sock, self.pending, self.gone, self.buffer = sock, None, None, bytearray()
 
     def close(self) -> None:
         """Tell the kernel the tests are done for now, and hang up."""
@@ -315,7 +317,7 @@ class Connection:
             if self.gone is None and self.pending is None:
                 self.sock.settimeout(2.0)
                 wire.write_message(self.sock, {"op": "done", "id": next(self.ids)})
-                wire.read_message(self.sock)
+                self._read(time.monotonic() + 2.0)
         self.sock.close()
         self.sock = None
 
@@ -328,30 +330,55 @@ class Connection:
             raise KernelGone("the tests are not connected to the kernel running your notebook")
         seconds = _time_left()
         message = dict(message, id=next(self.ids), seconds=seconds)
-        try:
-            self._drain()
-            wire.write_message(self.sock, message)
-            self.pending = message["id"]
-            reply = self._reply(message["id"], seconds + 2.0, what)
-        except (EOFError, ConnectionError, BrokenPipeError) as exc:
-            self.gone = (f"the kernel running your notebook stopped while running {what} "
-                         f"({type(exc).__name__}): did your code exit, or kill its own process?")
-            raise KernelGone(self.gone) from None
-        self.pending = None
+        with _alarm_deferred():
+            try:
+                self._drain()
+                wire.write_message(self.sock, message)
+                self.pending = message["id"]
+                reply = self._reply(message["id"], seconds + 2.0, what)
+                self.pending = None
+            except (EOFError, ConnectionError, BrokenPipeError) as exc:
+                self.gone = (f"the kernel running your notebook stopped while running {what} "
+                             f"({type(exc).__name__}): did your code exit, or kill its own process?")
+                raise KernelGone(self.gone) from None
         if "error" in reply:
             name, module, text, where = (reply["error"] + [None] * 4)[:4]
             raise _exception(str(name), str(module), str(text), where if isinstance(where, list) else [])
         return reply
 
     def _reply(self, mid: int, seconds: float, what: str) -> dict:
-        self.sock.settimeout(seconds)
+        deadline = time.monotonic() + seconds
         try:
             while True:
-                reply = wire.read_message(self.sock)
+                reply = self._read(deadline)
                 if reply.get("id") == mid:
                     return reply
         except TimeoutError:
             raise TimeoutError(f"{what} did not return within {seconds - 2.0:g} s") from None
+
+    def _read(self, deadline: float) -> dict:
+        """The next whole message; a timeout keeps what has arrived of it for the next read."""
+        while True:
+            if len(self.buffer) >= 4:
+                size = int.from_bytes(self.buffer[:4], "big")
+                if size > wire.MAX_MESSAGE:
+                    raise wire.WireError(f"a message of {size:,} bytes is larger than the limit of "
+                                         f"{wire.MAX_MESSAGE:,}")
+                if len(self.buffer) >= 4 + size:
+                    body = bytes(self.buffer[4:4 + size])
+                    del self.buffer[:4 + size]
+                    message = json.loads(body)
+                    if type(message) is not dict:
+                        raise wire.WireError("a message must be a JSON object")
+                    return message
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no answer in time")
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise EOFError("the other side closed the connection")
+            self.buffer += chunk
 
     def _drain(self) -> None:
         """Skip the answer to a call that timed out here, if it comes; give up on a kernel that is stuck."""
@@ -416,6 +443,28 @@ class Connection:
                 original.status, original.headers = fresh.status, fresh.headers
                 original.cookies = fresh.cookies
         return self.value(reply)
+
+
+@contextlib.contextmanager
+def _alarm_deferred():
+    """Hold the test's time bound (SIGALRM) until one exchange with the kernel is over.
+
+    An exception raised in the middle of a read would leave half a message on the socket,
+    so while a request is answered the alarm is only noted; the socket's timeout (the time
+    left, plus a margin) bounds the wait, and an alarm noted meanwhile is raised after it.
+    """
+    armed = signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    if not armed or threading.current_thread() is not threading.main_thread():
+        yield                           # no time bound running (or none can run here)
+        return
+    noted = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: noted.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+        if noted and callable(previous):
+            previous(signal.SIGALRM, noted[0])
 
 
 def _time_left() -> float:
