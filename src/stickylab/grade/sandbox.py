@@ -120,16 +120,20 @@ def kill_tree(proc: subprocess.Popen, grace: float = 2.0) -> None:
     """
     if proc.poll() is not None:
         return
-    for target in reversed(descendants(proc.pid)):
+    below = descendants(proc.pid)
+    for target in reversed(below):
         try:
             os.kill(target, signal.SIGKILL)
         except OSError:
             pass
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    if below:                   # bubblewrap notices and exits; anything else is killed below
+        try:
+            proc.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    proc.kill()
+    proc.wait()
 
 
 def _python_paths() -> list[Path]:
