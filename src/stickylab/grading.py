@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 
+from .browser import Browser
 from .model import NoHealthyInstance, Pool, Request, Response
 from .routers.base import Router
 
@@ -160,8 +161,11 @@ def batch(subject, fn: Callable, calls: Iterable[tuple], *, seconds: float | Non
     While autograding, ``fn`` lives in the learner's kernel and each call would cross the
     process boundary on its own (about a tenth of a millisecond); a batch crosses once,
     so a test can fill a table of 100,000 entries, or time the learner's code itself.
+    ``seconds`` bounds the whole batch (default: :data:`CALL_SECONDS`, plus a millisecond a call).
     """
     calls = [tuple(args) for args in calls]
+    if seconds is None:
+        seconds = CALL_SECONDS + 0.001 * len(calls)
     what = what or f"{getattr(fn, '__name__', 'the call')}()"
     many = getattr(fn, "remote_batch", None)
     if many is None:
@@ -214,28 +218,55 @@ def respond(router: Router, req: Request, instance: str) -> Response:
 class Client:
     """A browser with a cookie jar, at one address, that follows ``Set-Cookie`` like a real one.
 
-    ``send`` routes one request through the router, gives it the response, stores the
-    cookies it sets (``max_age=0`` deletes) and returns ``(instance, response)``.
+    A :class:`~stickylab.browser.Browser` (the simulator's model of a client) driven through
+    the checked :func:`route` and :func:`respond`. ``send`` routes one request through the
+    router, gives it the response, stores the cookies it sets (``max_age=0`` deletes, a
+    ``max_age`` expires) and returns ``(instance, response)``. The router gets the cookies
+    read-only; ``jar`` is the client's own dict, which a test may change.
     """
 
     def __init__(self, client_ip: str = "198.51.100.7", headers: Mapping[str, str] | None = None,
                  cookies: Mapping[str, str] | None = None):
-        self.client_ip = client_ip
-        self.headers = dict(headers or {})
-        self.jar: dict[str, str] = dict(cookies or {})
+        self.browser = Browser(client_ip, dict(headers or {}), cookies)
+
+    @property
+    def client_ip(self) -> str:
+        """The address the client's requests come from."""
+        return self.browser.client_ip
+
+    @client_ip.setter
+    def client_ip(self, value: str) -> None:
+        self.browser.client_ip = value
+
+    @property
+    def headers(self) -> dict:
+        """The headers sent with every request."""
+        return self.browser.headers
+
+    @headers.setter
+    def headers(self, value: Mapping[str, str]) -> None:
+        self.browser.headers = dict(value)
+
+    @property
+    def jar(self) -> dict[str, str]:
+        """The stored cookies, name -> value."""
+        return self.browser.jar
+
+    @jar.setter
+    def jar(self, value: Mapping[str, str]) -> None:
+        self.browser.jar = dict(value)
 
     def send(self, router: Router, pool_: Pool, *, time: float = 0.0, path: str = "/",
              allow: Iterable[str] | None = None) -> tuple[str, Response]:
         """One request through ``router`` to the instance it picks, and back."""
-        req = request(self.client_ip, cookies=self.jar, headers=self.headers, path=path, time=time)
+        req = self.browser.request(path, time)
         iid = route(router, req, pool_, allow=allow)
         response = respond(router, req, iid)
-        for c in response.cookies:
-            if c.max_age == 0:
-                self.jar.pop(c.name, None)
-            else:
-                self.jar[c.name] = c.value
+        self.browser.receive(response, time)
         return iid, response
+
+    def __repr__(self) -> str:
+        return f"Client(client_ip={self.client_ip!r}, jar={self.jar!r})"
 
 
 def no_healthy_ok(router: Router, req: Request, pool_: Pool) -> str | None:
