@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 
 import stickylab as sl
+from stickylab import engine
+from stickylab.app import App
 from stickylab.metrics import LOST, NEEDED
-from stickylab.routers import CookieInsert, RoundRobin, SourceIPHash, StickTable
-from stickylab.workload import LOGIN
+from stickylab.routers import CookieInsert, LeastConnections, RoundRobin, SourceIPHash, StickTable
+from stickylab.trace import split
+from stickylab.workload import LOGIN, LOGOUT
 
 
 def test_same_seed_same_result_and_a_new_seed_differs(small):
@@ -196,3 +199,111 @@ def test_scale_in_terminates_an_instance_for_good(small):
     assert not np.any(res.instance[late] == 2) and res.failed_requests() == 0
     lost = (res.outcome & LOST) != 0
     assert lost.sum() > 0 and np.all(res.times[lost] >= 100.0)
+
+
+# -- requests are read-only for routers ---------------------------------------------------------
+class Remembers(RoundRobin):
+    """Tries to "remember" its pick by writing to request.cookies (instead of Set-Cookie)."""
+
+    def __init__(self):
+        super().__init__()
+        self.arrived_with = 0       # requests that came carrying an LB cookie nobody set
+
+    def route(self, request, pool):
+        self.arrived_with += "LB" in request.cookies
+        iid = super().route(request, pool)
+        try:
+            request.cookies["LB"] = iid
+        except TypeError:
+            pass
+        return iid
+
+
+def test_a_routers_write_to_request_cookies_never_reaches_another_request(small):
+    """No response ever sets LB, so no request may carry it (one shared jar once leaked it to all)."""
+    res = sl.simulate(small, Remembers())
+    assert res.router.arrived_with == 0
+
+
+def test_a_router_writing_request_cookies_is_told_they_are_read_only(small):
+    class Writes(RoundRobin):
+        def route(self, request, pool):
+            request.cookies["LB"] = "i0"
+            return "i0"
+
+    with pytest.raises(sl.RouterError, match=r"raised TypeError: request cookies are read-only.*set_cookie"):
+        sl.simulate(small, Writes())
+
+
+# -- sessions time out and are purged -----------------------------------------------------------
+def test_an_idle_session_times_out_even_on_a_single_instance():
+    """With one instance nothing is lost to routing: a request loses its session exactly when its
+    user was idle longer than session_timeout since the previous request of the visit."""
+    sc = sl.Scenario(users=60, instances=1, duration=1500.0, think_time=40.0, session_timeout=45.0,
+                     requests_per_session=6, away_time=200.0, seed=3)
+    res = sl.simulate(sc, RoundRobin())
+    seen: dict[int, float | None] = {}       # user -> when the session was last used, None if none
+    expected = []
+    for t, u, kind in zip(res.times.tolist(), res.users.tolist(), res.workload.kinds.tolist()):
+        last = seen.get(u)
+        alive = kind != LOGIN and last is not None and t - last <= sc.session_timeout
+        expected.append(kind != LOGIN and not alive)
+        seen[u] = None if kind == LOGOUT else t
+    expected = np.array(expected)
+    assert np.array_equal(res.lost, expected) and 0 < expected.sum() < len(expected) / 2
+    assert res.failed_requests() == 0
+
+
+def test_expired_sessions_are_purged_while_the_run_goes_on(monkeypatch):
+    """Round robin logs users in again at nearly every request: without purging, abandoned
+    sessions would pile up on every instance for the whole run."""
+    calls = []
+    tidy = App.tidy
+    monkeypatch.setattr(App, "tidy", lambda app, now: calls.append(now) or tidy(app, now))
+    sc = sl.Scenario(users=400, instances=2, duration=900.0, session_timeout=30.0, seed=4)
+    wl = sl.generate(sc)
+    run = engine._Run(sc, RoundRobin(), [], wl.keeps_cookies.tolist())
+    codes, _ = engine._loop(run, wl)
+    _, outcome = split(codes)
+    started = int(np.sum((outcome & NEEDED == 0) | (outcome & LOST != 0)))   # logins and logins again
+    held = [len(s.app.sessions) for s in run.servers]
+    assert len(calls) >= 2 * (900 // 60 - 1) and np.all(np.diff(calls[::2]) >= 60.0)
+    assert started > 8000 and sum(held) < started / 4
+
+
+def test_cookies_with_max_age_outlive_the_visit_and_expire_on_time():
+    sc = sl.Scenario(users=200, instances=4, duration=1200.0, think_time=20.0, requests_per_session=8,
+                     away_time=120.0, seed=5)
+    lasting = sl.simulate(sc, CookieInsert(max_age=100_000))
+    per_visit = sl.simulate(sc, CookieInsert())
+    assert lasting.affinity() == 1.0 and per_visit.affinity() < 0.8    # the cookie brings users back
+    assert per_visit.session_loss_rate() == 0.0
+    # A 30 s cookie, set once and not refreshed, is gone mid-visit: the user is balanced anew.
+    assert sl.simulate(sc, CookieInsert(max_age=30)).session_loss_rate() > 0.1
+
+
+# -- the load LeastConnections reads --------------------------------------------------------------
+class CountsLoad(LeastConnections):
+    """Least connections that records, per request, the load it read for every instance."""
+
+    def __init__(self):
+        super().__init__()
+        self.loads = []
+
+    def route(self, request, pool):
+        self.loads.append([pool.load(iid) for iid in pool.ids])
+        return super().route(request, pool)
+
+
+def test_least_connections_reads_the_requests_in_flight_and_picks_the_fewest():
+    sc = sl.Scenario(users=300, instances=3, duration=300.0, capacity=2.0, seed=6)
+    res = sl.simulate(sc, CountsLoad())
+    loads = np.array(res.router.loads)
+    # Each served request left its instance at arrival + latency (less a cache miss's warm-up).
+    done = res.times + res.latency - np.where(res.hit, 0.0, sc.miss_penalty)
+    for k in range(0, len(loads), 7):
+        earlier = slice(0, k)
+        in_flight = [np.sum((res.instance[earlier] == i) & (done[earlier] > res.times[k] + 1e-9))
+                     for i in range(sc.instances)]
+        assert loads[k].tolist() == in_flight
+    assert loads.max() > 3 and np.all(loads[np.arange(len(loads)), res.instance] == loads.min(axis=1))

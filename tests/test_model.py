@@ -111,3 +111,15 @@ def test_pool_load_from_mapping_or_callable():
     assert sl.Pool(healthy=["i0"], load={"i0": 3}).load("i0") == 3
     assert sl.Pool(healthy=["i0"], load=lambda i: 7).load("i0") == 7
     assert sl.Pool(healthy=["i0"]).load("i0") == 0
+
+
+def test_request_cookies_are_read_only_and_survive_copy_and_pickle():
+    cookies = sl.Cookies({"A": "1"})
+    for change in (lambda: cookies.__setitem__("B", "2"), lambda: cookies.update(B="2"),
+                   lambda: cookies.__ior__({"B": "2"}), lambda: cookies.pop("A")):
+        with pytest.raises(TypeError, match="read-only.*on_response"):
+            change()
+    clone = pickle.loads(pickle.dumps(cookies))
+    assert type(clone) is sl.Cookies and clone == cookies == {"A": "1"} and copy.deepcopy(cookies) == cookies
+    bare = sl.Request("198.51.100.1")
+    assert bare.cookies == {} and type(bare.cookies) is sl.Cookies

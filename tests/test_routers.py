@@ -11,31 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import stickylab as sl
+from stickylab.browser import Browser
 from stickylab.routers import (AppCookieLearn, CookieInsert, HeaderHash, LeastConnections, Random,
                                RoundRobin, SourceIPHash, StickTable, nginx_ip_hash)
 
 from conftest import pool_of, request
 
 POOL4 = ("i0", "i1", "i2", "i3")
-
-
-class Client:
-    """A browser: sends its cookies, stores what responses set, honours Max-Age=0."""
-
-    def __init__(self, ip="203.0.113.7", headers=None):
-        self.ip, self.headers, self.jar = ip, headers or {}, {}
-
-    def send(self, router, pool, t=0.0, app_cookies=()):
-        req = sl.Request(self.ip, self.headers, dict(self.jar), "/app", t)
-        iid = router.route(req, pool)
-        resp = sl.Response(cookies=app_cookies)
-        router.on_response(req, iid, resp)
-        for c in resp.cookies:
-            if c.max_age == 0:
-                self.jar.pop(c.name, None)
-            else:
-                self.jar[c.name] = c.value
-        return iid, resp
 
 
 # -- stateless routers -------------------------------------------------------------------------
@@ -134,19 +116,19 @@ def test_ip_hash_is_stable_across_processes_with_different_hash_seeds():
 
 # -- cookie insert --------------------------------------------------------------------------------
 def test_cookie_insert_sets_cookie_once_then_follows_it():
-    router, client, pool = CookieInsert(), Client(), pool_of(*POOL4)
+    router, client, pool = CookieInsert(), Browser(), pool_of(*POOL4)
     first, resp = client.send(router, pool)
     value = resp.cookie("SERVERID").value
     assert first not in value and "i0" not in value and len(value) >= 16
     for t in range(1, 6):
-        iid, resp = client.send(router, pool, t=t)
+        iid, resp = client.send(router, pool, time=t)
         assert iid == first and resp.cookie("SERVERID") is None  # not set again
 
 
 @pytest.mark.parametrize("garbage", ["", "x", "i1", "0" * 16, "\u00e9\u00e9", "a.b.c.d", "%00"])
 def test_cookie_insert_repicks_and_rewrites_garbage_cookies(garbage):
     router, pool = CookieInsert(), pool_of(*POOL4)
-    client = Client()
+    client = Browser()
     client.jar["SERVERID"] = garbage
     iid, resp = client.send(router, pool)
     assert iid in POOL4 and resp.cookie("SERVERID") is not None
@@ -155,7 +137,7 @@ def test_cookie_insert_repicks_and_rewrites_garbage_cookies(garbage):
 
 def test_cookie_insert_rejects_tampered_and_foreign_cookies():
     router, pool = CookieInsert(secret=b"first-test-secret"), pool_of(*POOL4)
-    client = Client()
+    client = Browser()
     home, resp = client.send(router, pool)
     good = resp.cookie("SERVERID").value
     tampered = good[:-1] + ("0" if good[-1] != "0" else "1")
@@ -167,40 +149,40 @@ def test_cookie_insert_rejects_tampered_and_foreign_cookies():
 
 
 def test_cookie_insert_redispatches_a_dead_instance_unless_persist():
-    router, client = CookieInsert(), Client()
+    router, client = CookieInsert(), Browser()
     home, _ = client.send(router, pool_of(*POOL4))
     rest = [i for i in POOL4 if i != home]
     new, resp = client.send(router, pool_of(*rest, members=POOL4))
     assert new != home and resp.cookie("SERVERID") is not None
     assert client.send(router, pool_of(*rest, members=POOL4))[0] == new     # sticks to the new one
-    stubborn, c2 = CookieInsert(persist=True), Client()
+    stubborn, c2 = CookieInsert(persist=True), Browser()
     home2, _ = c2.send(stubborn, pool_of(*POOL4))
-    assert stubborn.route(sl.Request(c2.ip, {}, c2.jar, "/", 1), pool_of(
+    assert stubborn.route(c2.request("/", 1), pool_of(
         *[i for i in POOL4 if i != home2])) == home2
 
 
 def test_cookie_insert_keeps_users_of_a_draining_instance():
-    router, client = CookieInsert(), Client()
+    router, client = CookieInsert(), Browser()
     home, _ = client.send(router, pool_of(*POOL4))
     draining = pool_of(*[i for i in POOL4 if i != home], draining=[home], members=POOL4)
     assert client.send(router, draining)[0] == home
-    picks = {Client(ip=f"198.51.100.{k}").send(router, draining)[0] for k in range(12)}
+    picks = {Browser(f"198.51.100.{k}").send(router, draining)[0] for k in range(12)}
     assert home not in picks
 
 
 def test_cookie_insert_max_idle_slides_and_max_life_does_not():
     pool = pool_of(*POOL4)
-    sliding, c = CookieInsert(max_idle=100), Client()
-    home, _ = c.send(sliding, pool, t=0)
+    sliding, c = CookieInsert(max_idle=100), Browser()
+    home, _ = c.send(sliding, pool, time=0)
     for t in (90, 180, 270):          # each visit inside the idle window refreshes it
-        iid, resp = c.send(sliding, pool, t=t)
+        iid, resp = c.send(sliding, pool, time=t)
         assert iid == home and resp.cookie("SERVERID") is not None
     stale = c.jar["SERVERID"]
     assert sliding.decode(stale, 270 + 100) is not None and sliding.decode(stale, 270 + 101) is None
-    absolute, c2 = CookieInsert(max_life=100), Client()
-    c2.send(absolute, pool, t=0)
+    absolute, c2 = CookieInsert(max_life=100), Browser()
+    c2.send(absolute, pool, time=0)
     for t in (40, 80):
-        _, resp = c2.send(absolute, pool, t=t)
+        _, resp = c2.send(absolute, pool, time=t)
         assert resp.cookie("SERVERID") is None          # absolute expiry: nothing to refresh
     assert absolute.decode(c2.jar["SERVERID"], 101) is None  # dead at 100 s despite activity
 
@@ -238,7 +220,7 @@ def test_cookie_insert_learns_the_members_of_each_new_pool_object():
 def test_cookie_insert_max_age_under_a_second_is_refused_as_it_would_delete_the_cookie():
     with pytest.raises(ValueError, match="Max-Age=0 deletes"):
         CookieInsert(max_age=0.5)
-    pool, client = pool_of(*POOL4), Client()
+    pool, client = pool_of(*POOL4), Browser()
     _, resp = client.send(CookieInsert(max_age=1.5), pool)
     assert "Max-Age=2" in resp.cookie("SERVERID").header()
 
@@ -260,11 +242,11 @@ def test_dated_cookie_insert_re_picks_any_garbage_cookie_instead_of_crashing(gar
     """AWS ALB and HAProxy re-pick and rewrite a cookie they cannot read; a crash would abort a run."""
     router, pool = CookieInsert.alb(), pool_of(*POOL4)
     assert router.decode(garbage, 0.0) is None
-    client = Client()
+    client = Browser()
     client.jar["AWSALB"] = garbage
-    iid, resp = client.send(router, pool, t=5.0)
+    iid, resp = client.send(router, pool, time=5.0)
     assert iid in POOL4 and resp.cookie("AWSALB").value == router.encode(iid, 5.0, 5.0)
-    assert client.send(router, pool, t=6.0)[0] == iid
+    assert client.send(router, pool, time=6.0)[0] == iid
 
 
 def test_cookie_insert_numpy_numbers_are_accepted():
@@ -286,22 +268,24 @@ def test_tables_reject_bad_sizes_and_expiries(kwargs):
 
 # -- app cookie learn ---------------------------------------------------------------------------
 def test_app_cookie_learn_follows_the_application_session_cookie():
-    router, pool = AppCookieLearn(timeout=600), pool_of(*POOL4)
-    client = Client()
-    home, _ = client.send(router, pool, t=0, app_cookies=[sl.Cookie("SESSION", "abc")])
-    assert client.jar["SESSION"] == "abc"
-    assert all(client.send(router, pool, t=t)[0] == home for t in (10, 300, 890))
+    router, pool, apps = AppCookieLearn(timeout=600), pool_of(*POOL4), sl.Apps()
+    client = Browser()
+    home, response = client.send(router, pool, apps, time=0)
+    token = client.jar["SESSION"]
+    assert response.cookie("SESSION").value == token
+    assert all(client.send(router, pool, apps, time=t)[0] == home for t in (10, 300, 890))
     # idle more than 10 minutes: forgotten, the client is balanced again
-    assert router.table.lookup("abc", 890 + 601) is None
+    assert router.table.lookup(token, 890 + 601) is None
     dead = pool_of(*[i for i in POOL4 if i != home], members=POOL4)
     assert AppCookieLearn().route(request(cookies={"SESSION": "zzz"}), dead) in dead.healthy
 
 
 def test_app_cookie_learn_forgets_a_deleted_session_cookie():
-    router, pool, client = AppCookieLearn(), pool_of(*POOL4), Client()
-    client.send(router, pool, app_cookies=[sl.Cookie("SESSION", "abc")])
-    client.send(router, pool, t=1, app_cookies=[sl.Cookie("SESSION", "", max_age=0)])
-    assert "abc" not in router.table
+    router, pool, client, apps = AppCookieLearn(), pool_of(*POOL4), Browser(), sl.Apps()
+    client.send(router, pool, apps)
+    token = client.jar["SESSION"]
+    client.send(router, pool, apps, path="/logout", time=1)
+    assert token not in router.table and "SESSION" not in client.jar
 
 
 # -- header hash ---------------------------------------------------------------------------------
@@ -379,7 +363,8 @@ def test_sticky_router_never_moves_a_client_whose_instance_stays_healthy(name, s
     members = ["i0", "i1", "i2", "i3"]
     down: set[str] = set()
     homes: dict[int, str] = {}
-    clients = {k: Client(ip=f"192.0.2.{k}") for k in range(5)}
+    clients = {k: Browser(f"192.0.2.{k}") for k in range(5)}
+    apps = sl.Apps()
     for t, (who, action) in enumerate(steps):
         if action == 4:                                   # scale out
             members.append(f"i{len(members)}")
@@ -390,9 +375,7 @@ def test_sticky_router_never_moves_a_client_whose_instance_stays_healthy(name, s
             if candidate not in homes.values() and len(down) < len(members) - 1:
                 down.add(candidate)
         pool = pool_of(*[m for m in members if m not in down], members=members)
-        client = clients[who]
-        app = [sl.Cookie("SESSION", f"s{who}")] if who not in homes else ()
-        iid, _ = client.send(router, pool, t=float(t), app_cookies=app)
+        iid, _ = clients[who].send(router, pool, apps, time=float(t))
         if who in homes:
             assert iid == homes[who], f"{name} moved client {who} from {homes[who]} to {iid}"
         homes[who] = iid

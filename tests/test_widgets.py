@@ -165,3 +165,27 @@ def test_hashing_dashboard_follows_its_controls():
     dash.controls["nodes"].value = 9
     assert dash.results["moved"]["mod N"] != before
     assert np.isclose([p.get_height() for p in dash.axes[0].patches][0], dash.results["moved"]["mod N"])
+
+
+def test_stepper_clients_carry_the_applications_cookie_so_app_cookie_learn_keeps_them():
+    """The instance's application sets SESSION; the router learns it; the client sends it back."""
+    requests = [sl.Request(ip, time=float(t)) for t, ip in enumerate(["192.0.2.1", "192.0.2.2"] * 3)]
+    stepper = sw.Stepper(sl.routers.AppCookieLearn(), requests, sl.Pool(healthy=["i0", "i1", "i2"]))
+    picks = [stepper.step() for _ in requests]
+    assert picks[0::2] == [picks[0]] * 3 and picks[1::2] == [picks[1]] * 3
+    assert len(stepper.router.table) == 2
+    assert all("SESSION" in request.cookies for request, _ in stepper.log[2:])
+
+
+def test_stepper_draws_a_hashing_router_without_an_affinity_table():
+    requests = [sl.Request(ip, time=float(t)) for t, ip in enumerate(["192.0.2.1", "192.0.2.9"] * 2)]
+    stepper = sw.Stepper(sl.routers.ConsistentHash("ring"), requests, sl.Pool(healthy=["i0", "i1", "i2"]))
+    picks = [stepper.step() for _ in requests]
+    assert picks[:2] == picks[2:] and not stepper.axes[1].axison
+
+
+def test_stepper_sends_a_prepared_requests_own_cookies():
+    router = sl.routers.StickTable("cookie:team")
+    requests = [sl.Request(ip, cookies={"team": "red"}) for ip in ("192.0.2.1", "192.0.2.2")]
+    stepper = sw.Stepper(router, requests, sl.Pool(healthy=["i0", "i1"]))
+    assert stepper.step() == stepper.step() and stepper.log[0][0].cookies["team"] == "red"

@@ -8,18 +8,20 @@
 """
 
 from . import hashing, routers
+from .app import App, Apps
+from .browser import Browser
 from .engine import RouterError, simulate
 from .events import Drain, Event, Fail, Recover, ScaleIn, ScaleOut
 from .metrics import Result
-from .model import Cookie, Headers, NoHealthyInstance, Pool, Request, Response
+from .model import Cookie, Cookies, Headers, NoHealthyInstance, Pool, Request, Response
 from .routers import Router
 from .scenario import Scenario
 from .workload import Workload, generate
 
 __all__ = [
-    "Cookie", "Drain", "Event", "Fail", "Headers", "NoHealthyInstance", "Pool", "Recover",
-    "Request", "Response", "Result", "Router", "RouterError", "ScaleIn", "ScaleOut", "Scenario",
-    "Workload", "generate", "hashing", "routers", "simulate",
+    "App", "Apps", "Browser", "Cookie", "Cookies", "Drain", "Event", "Fail", "Headers",
+    "NoHealthyInstance", "Pool", "Recover", "Request", "Response", "Result", "Router", "RouterError",
+    "ScaleIn", "ScaleOut", "Scenario", "Workload", "generate", "hashing", "routers", "simulate",
 ]
 
 __version__ = "0.1.0"

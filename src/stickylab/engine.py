@@ -2,70 +2,74 @@
 
 The model, piece by piece:
 
-- **Instances** keep sessions in memory (session id -> last seen). A request that lands
-  where its session is not finds the user logged out: it counts as a session loss and
-  the user logs in again there, getting a new session. With ``session_store="external"``
-  sessions live in one shared store instead, so no instance can lose them, and every
-  request pays ``store_latency`` for the round trip.
-- Each instance has a **local cache** of ``cache_size`` users' data, least recently used
-  out first. A miss means the warm-up is repeated: the request waits ``miss_penalty``.
+- Each user is a :class:`~stickylab.browser.Browser`: a cookie jar (unless the client
+  drops cookies) whose cookies without ``Max-Age`` last one visit and the others until
+  they expire, and, once logged in, ``X-User-Id`` and ``Authorization: Bearer`` headers.
+- Each instance runs an :class:`~stickylab.app.App`: sessions in memory (session id ->
+  last seen; a request that lands where its session is not finds the user logged out,
+  counts as a session loss, and logs in again there) and a local LRU cache of
+  ``cache_size`` users' data (a miss waits ``miss_penalty``). With
+  ``session_store="external"`` the apps share one store instead, so no instance can lose
+  a session, and every request pays ``store_latency`` for the round trip.
 - Each instance is a **single FIFO server** of ``capacity`` requests per second: a request
-  waits until the instance is free, so a hot instance shows up as latency.
-- The **application** sets its session cookie (``SESSION``) at login and clears it at
-  logout; once logged in, clients also send ``X-User-Id`` and ``Authorization: Bearer``
-  headers, as an application that cooperates with header routing would.
-- **Clients** keep a cookie jar (unless they drop cookies): cookies without ``Max-Age``
-  last for one visit (the browser closes), the others until they expire.
+  waits until the instance is free, so a hot instance shows up as latency. The queue is
+  the engine's own, and so is ``Pool.load``: the requests in flight at an instance.
 - The engine never fixes a router's choice: a request sent to a dead or unknown
   instance fails, and so does one the router could not place (:class:`NoHealthyInstance`).
+
+The engine itself is an event loop: requests in time order, with the run's events (and
+a periodic purge of expired sessions) applied when they fall due. What it records per
+request is laid out in :mod:`stickylab.trace`.
 """
 
 from __future__ import annotations
 
 import copy
 import gc
+import itertools
 import math
 from array import array
-from collections import OrderedDict
+from collections import deque
 
 import numpy as np
 
 from . import events as ev
-from .metrics import FAILED, HIT, LOST, NEEDED, Result
-from .model import Cookie, Headers, NoHealthyInstance, Pool, Request, Response
+from .app import LOGIN_PATH, LOGOUT_PATH, SESSION_COOKIE, App, Apps
+from .browser import Browser
+from .metrics import Result
+from .model import NoHealthyInstance, Pool, Request, Response
 from .routers import Router, make
 from .scenario import Scenario
+from .trace import FAILED, HIT, NEEDED, NO_INSTANCE, OUTCOME_MASK, pack, split
 from .workload import LOGIN, LOGOUT, NORMAL, generate
 
 __all__ = ["APP_COOKIE", "RouterError", "simulate"]
 
-APP_COOKIE = "SESSION"
-_PATHS = {0: "/app", LOGIN: "/login", LOGOUT: "/logout"}
-_NO_INSTANCE = object()
-_LOGOUT_COOKIE = Cookie(APP_COOKIE, "", max_age=0)     # immutable: one object serves every logout
-_PURGE_EVERY = 60.0
+#: The application's session cookie (see :mod:`stickylab.app`).
+APP_COOKIE = SESSION_COOKIE
+_PATHS = {NORMAL: "/app", LOGIN: LOGIN_PATH, LOGOUT: LOGOUT_PATH}
+_NO_INSTANCE = object()         # what a router that raised NoHealthyInstance "returned"
+_PURGE_EVERY = 60.0             # seconds between looks for expired sessions to purge
 
 
 class RouterError(RuntimeError):
     """A router raised, or returned something that is not an instance id; names the router and request."""
 
 
-class _Instance:
-    """One instance's state: its sessions, its cache and when its server is next free."""
+class _Server:
+    """One instance: the application it runs and its queue (when the server is next free)."""
 
-    __slots__ = ("id", "index", "code", "sessions", "shared", "cache", "busy_until")
+    __slots__ = ("id", "index", "codes", "app", "busy_until")
 
-    def __init__(self, iid: str, index: int, store: dict | None):
-        self.id, self.index, self.code = iid, index, index << 4
-        self.shared = store is not None                 # sessions in an external store
-        self.sessions: dict[str, float] = store if store is not None else {}
-        self.cache: OrderedDict[int, None] = OrderedDict()
+    def __init__(self, index: int, app: App):
+        self.id, self.index = f"i{index}", index
+        self.codes = tuple(pack(index, flags) for flags in range(OUTCOME_MASK + 1))   # by flags
+        self.app = app
         self.busy_until = 0.0
 
     def crash(self) -> None:
-        if not self.shared:
-            self.sessions.clear()
-        self.cache.clear()
+        """Lose what the instance held in memory, and its queue."""
+        self.app.crash()
         self.busy_until = 0.0
 
 
@@ -95,37 +99,81 @@ def _check_router(router) -> Router:
 
 
 class _Run:
-    """The state of one simulation while it runs."""
+    """The state of one simulation while it runs: clients, instances, the pool and the clock."""
 
-    def __init__(self, sc: Scenario, router: Router, plan):
-        self.sc, self.router, self.plan = sc, router, plan
+    def __init__(self, sc: Scenario, router: Router, plan, keeps_cookies):
+        self.sc, self.router = sc, router
+        self.plan = deque(plan)
         self.store: dict[str, float] | None = {} if sc.session_store == "external" else None
-        self.instances = [_Instance(f"i{k}", k, self.store) for k in range(sc.instances)]
-        self.pool = Pool(healthy=[i.id for i in self.instances])   # _loop gives it its load
-        self.live = {inst.id: inst for inst in self.instances}
+        self.apps = Apps(session_timeout=sc.session_timeout, cache_size=sc.cache_size, store=self.store)
+        self.servers = [self._server(k) for k in range(sc.instances)]
+        self.live = {s.id: s for s in self.servers}
+        self.pool = Pool(healthy=list(self.live), load=self.in_flight)
+        self.browsers = [Browser(keeps_cookies=keeps) for keeps in keeps_cookies]
+        self.now = 0.0
+        self.next_purge = _PURGE_EVERY
+
+    def _server(self, index: int) -> _Server:
+        return _Server(index, self.apps[f"i{index}"])
+
+    def in_flight(self, iid: str) -> int:
+        """``Pool.load``: requests queued or in service at instance ``iid`` now (0 if it is not live)."""
+        server = self.live.get(iid)
+        if server is None or server.busy_until <= self.now:
+            return 0
+        return math.ceil((server.busy_until - self.now) * self.sc.capacity - 1e-9)
+
+    # -- the clock -------------------------------------------------------------------------
+    def next_check(self) -> float:
+        """When the loop must next call :meth:`advance`: the next event or purge."""
+        return min(self.plan[0][0].at if self.plan else math.inf, self.next_purge)
+
+    def advance(self, now: float) -> float:
+        """Apply the events due by ``now`` and purge if it is time; return :meth:`next_check`."""
+        plan = self.plan
+        while plan and plan[0][0].at <= now:
+            self.apply(*plan.popleft())
+        if now >= self.next_purge:
+            self.purge(now)
+            self.next_purge = now + _PURGE_EVERY
+        return self.next_check()
+
+    def finish(self) -> None:
+        """Apply the events after the last request: they still change the pool (and its series)."""
+        while self.plan:
+            self.apply(*self.plan.popleft())
 
     def apply(self, event: ev.Event, touched: list[str], states: dict[str, str]) -> None:
         """Carry out one event on the instances and the pool."""
         for iid in touched:
             index = int(iid[1:])
-            if index == len(self.instances):
-                self.instances.append(_Instance(iid, index, self.store))
+            if index == len(self.servers):
+                self.servers.append(self._server(index))
             if states[iid] in (ev.FAILED, ev.REMOVED):
-                self.instances[index].crash()
-        self.live = {i.id: i for i in self.instances if states[i.id] in (ev.HEALTHY, ev.DRAINING)}
+                self.servers[index].crash()
+        self.live = {s.id: s for s in self.servers if states[s.id] in (ev.HEALTHY, ev.DRAINING)}
         self.pool.update(
             healthy=[i for i, s in states.items() if s == ev.HEALTHY],
             draining=[i for i, s in states.items() if s == ev.DRAINING],
             members=[i for i, s in states.items() if s != ev.REMOVED])
 
     def purge(self, now: float) -> None:
-        """Forget sessions idle longer than the session timeout (they were abandoned)."""
-        stores = [self.store] if self.store is not None else [i.sessions for i in self.instances]
-        limit = now - self.sc.session_timeout
-        for sessions in stores:
-            stale = [sid for sid, seen in sessions.items() if seen < limit]
-            for sid in stale:
-                del sessions[sid]
+        """Forget expired sessions (abandoned ones) where they have piled up: see :meth:`App.tidy`."""
+        if self.store is not None:
+            self.servers[0].app.tidy(now)       # one store, shared by every app
+        else:
+            for server in self.servers:
+                server.app.tidy(now)
+
+    # -- the rare paths of the loop --------------------------------------------------------
+    def refuse(self, iid, request: Request, kind: int, browser: Browser) -> int:
+        """A request no live instance takes (or a router's answer that is no instance id): its code."""
+        if iid is not _NO_INSTANCE and type(iid) is not str:
+            raise RouterError(f"{_describe(self.router)} returned {iid!r}, which is not an instance "
+                              f"id (a string such as 'i0'), for {request!r}")
+        if kind == LOGOUT:
+            browser.close()
+        return pack(NO_INSTANCE, FAILED if kind == LOGIN else FAILED | NEEDED)
 
 
 def simulate(scenario: Scenario, router: Router | str, events=None) -> Result:
@@ -140,7 +188,7 @@ def simulate(scenario: Scenario, router: Router | str, events=None) -> Result:
     router = _check_router(router)
     plan = ev.plan(events, scenario.instances, scenario.duration)
     workload = generate(scenario)
-    run = _Run(scenario, router, plan)
+    run = _Run(scenario, router, plan, workload.keeps_cookies.tolist())
     collecting = gc.isenabled()
     gc.disable()        # the loop allocates millions of short-lived objects and no cycles
     try:
@@ -148,10 +196,9 @@ def simulate(scenario: Scenario, router: Router | str, events=None) -> Result:
     finally:
         if collecting:
             gc.enable()
-    codes = np.array(codes, dtype=np.int32)        # copies the raw buffer (also when empty)
-    outcome = (codes & 15).astype(np.int8)
+    instance, outcome = split(codes)
     return Result(scenario=scenario, router=router, events=[p[0] for p in plan], workload=workload,
-                  instance_ids=[i.id for i in run.instances], instance=codes >> 4,
+                  instance_ids=[s.id for s in run.servers], instance=instance,
                   latency=_latency(scenario, workload.times, np.array(dones, dtype=float), outcome),
                   outcome=outcome)
 
@@ -163,82 +210,57 @@ def _latency(sc: Scenario, times, done, outcome) -> np.ndarray:
     return done - times + extra + np.where(miss, sc.miss_penalty, 0.0)
 
 
-def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpose: locals are fast
-    """Send every request through the router; return per-request codes and latencies.
+def _requests(wl, chunk: int = 1 << 16):
+    """Each request of workload ``wl`` as Python values: (time, user, kind, address, path).
 
-    A code is ``(instance index << 4) | outcome flags``, with index -1 for a failed request;
-    a completion time is when the instance finished the request (NaN if it failed).
+    Made a chunk at a time: one chunk's objects are freed before the next chunk is made,
+    which reuses their memory while it is still in the processor's cache.
     """
-    sc, router, pool = run.sc, run.router, run.pool
+    addresses = np.array(wl.addresses, dtype=object)
+    paths = np.array([_PATHS[k] for k in range(3)], dtype=object)
+
+    def chunks():
+        for start in range(0, len(wl.times), chunk):
+            part = slice(start, start + chunk)
+            kinds = wl.kinds[part]
+            yield zip(wl.times[part].tolist(), wl.users[part].tolist(), kinds.tolist(),
+                      addresses[wl.addr[part]].tolist(), paths[kinds].tolist())
+
+    return itertools.chain.from_iterable(chunks())
+
+
+def _loop(run: _Run, wl) -> tuple[array, array]:
+    """Send every request through the router and back; return per-request codes and completion times.
+
+    A request is :meth:`Browser.request`, the router's ``route``, :meth:`App.serve` and
+    :meth:`App.warm`, the queue, the router's ``on_response`` and :meth:`Browser.store`.
+    Millions of requests go through here, so the common case of each method is written
+    out in place (marked "inlined"), with every name it needs bound to a local first:
+    in CPython a call costs as much as the work it would do. Rare cases call the methods.
+    """
+    sc, router, pool, browsers = run.sc, run.router, run.pool, run.browsers
     route = router.route
     on_response = router.on_response if type(router).on_response is not Router.on_response else None
-    n_users = sc.users
-    keeps = wl.keeps_cookies.tolist()
-    jars: list[dict] = [{}] * n_users          # copy-on-write: a jar is never changed in place
-    lasting: list[dict | None] = [None] * n_users   # name -> expiry, for cookies with Max-Age
-    next_expiry = [math.inf] * n_users
-    sids: list[str | None] = [None] * n_users
-    no_headers = Headers()
-    headers = [no_headers] * n_users
-    user_ids: list[str | None] = [None] * n_users
-    service, capacity = 1.0 / sc.capacity, sc.capacity
-    timeout = sc.session_timeout
-    cache_size = sc.cache_size
-    plan = list(run.plan)
-    next_event = plan[0][0].at if plan else math.inf
-    next_purge = _PURGE_EVERY
-    next_check = min(next_event, next_purge)
-    counter = 0
-    live = run.live
-    live_get = live.get
+    service, timeout, cache_size = 1.0 / sc.capacity, float(sc.session_timeout), sc.cache_size
+    normal, logout, needed, hit = NORMAL, LOGOUT, NEEDED, HIT
+    never, nan = -math.inf, math.nan
     codes, dones = array("i"), array("d")       # raw C values: no object per request kept alive
     add_code, add_done = codes.append, dones.append
-    nan, never = math.nan, -math.inf
-    normal, login, logout, needed, lost, hit = NORMAL, LOGIN, LOGOUT, NEEDED, LOST, HIT
-    new_request = Request
-    t = 0.0
-
-    def in_flight(iid):     # Pool.load: requests queued or in service at the current time t
-        inst = live.get(iid)
-        if inst is None or inst.busy_until <= t:
-            return 0
-        return math.ceil((inst.busy_until - t) * capacity - 1e-9)
-
-    pool._load = in_flight
     response = Response()   # one object, reset per request: valid only during on_response
+    live_get = run.live.get
+    next_check = run.next_check()
+    for t, u, kind, ip, path in _requests(wl):
+        if t >= next_check:     # an event is due, or it is time to purge expired sessions
+            next_check = run.advance(t)
+            live_get = run.live.get
+        run.now = t
 
-    def end_visit(u):
-        sids[u] = None
-        headers[u] = Headers({"x-user-id": user_ids[u]}) if user_ids[u] else no_headers
-        keep = lasting[u]
-        if jars[u]:
-            jars[u] = {k: v for k, v in jars[u].items() if keep and k in keep}
-
-    def expire_cookies(u, t):
-        keep = lasting[u]
-        gone = [k for k, when in keep.items() if when <= t]
-        jars[u] = {k: v for k, v in jars[u].items() if k not in gone}
-        for k in gone:
-            del keep[k]
-        next_expiry[u] = min(keep.values(), default=math.inf)
-
-    ips = np.array(wl.addresses, dtype=object)[wl.addr].tolist()
-    paths = np.array([_PATHS[k] for k in range(3)], dtype=object)[wl.kinds].tolist()
-    for t, u, kind, ip, path in zip(wl.times.tolist(), wl.users.tolist(), wl.kinds.tolist(),
-                                    ips, paths):
-        if t >= next_check:     # an event is due, or it is time to purge abandoned sessions
-            while t >= next_event:
-                run.apply(*plan.pop(0))
-                next_event = plan[0][0].at if plan else math.inf
-            live = run.live
-            live_get = live.get
-            if t >= next_purge:
-                run.purge(t)
-                next_purge = t + _PURGE_EVERY
-            next_check = min(next_event, next_purge)
-        if t >= next_expiry[u]:
-            expire_cookies(u, t)
-        request = new_request(ip, headers[u], jars[u], path, t)
+        # Browser.request, inlined: the engine changes a jar only through the browser's
+        # methods, which keep `browser.sent` current, so the comparison request() makes is skipped.
+        browser = browsers[u]
+        if t >= browser.expires:
+            browser.expire(t)
+        request = Request(ip, browser.headers, browser.sent, path, t)
         try:
             iid = route(request, pool)
         except NoHealthyInstance:
@@ -246,95 +268,54 @@ def _loop(run: _Run, wl):  # noqa: C901 - the hot loop is one function on purpos
         except Exception as exc:
             raise _route_error(router, request, exc) from exc
         try:
-            inst = live_get(iid)
+            server = live_get(iid)
         except TypeError:       # unhashable: certainly not an instance id
-            inst = None
-        if inst is None:
-            if iid is not _NO_INSTANCE and type(iid) is not str:
-                raise RouterError(f"{_describe(router)} returned {iid!r}, which is not an instance "
-                                  f"id (a string such as 'i0'), for {request!r}")
-            add_code(-16 | FAILED if kind == login else -16 | FAILED | NEEDED)
+            server = None
+        if server is None:
+            add_code(run.refuse(iid, request, kind, browser))
             add_done(nan)
-            if kind == logout:
-                end_visit(u)
             continue
 
-        # The application: find the user's session where the request landed.
-        sessions = inst.sessions
-        sid = sids[u]
-        if kind == normal and sid is not None and t - sessions.get(sid, never) <= timeout:
-            sessions[sid] = t                   # the common case: the session is here
-            flags = needed
-            new_sid = app_cookies = None
-        elif kind == login:
-            flags = 0
-            counter += 1
-            new_sid = f"s{counter:x}"
-            sessions[new_sid] = t
-            app_cookies = [Cookie(APP_COOKIE, new_sid)]
-        elif kind == logout:
-            new_sid = None
-            if sid is not None and t - sessions.get(sid, never) <= timeout:
-                flags = needed
-                del sessions[sid]
-            else:
-                flags = needed | lost
-            app_cookies = [_LOGOUT_COOKIE]
-        else:                                   # logged out here: log in again, on this instance
-            flags = needed | lost
-            counter += 1
-            new_sid = f"s{counter:x}"
-            sessions[new_sid] = t
-            app_cookies = [Cookie(APP_COOKIE, new_sid)]
+        # App.serve, inlined for its common case: a request of a visit, whose session is here.
+        app = server.app
+        token = browser.token
+        sessions = app.sessions
+        if kind == normal and token is not None and t - sessions.get(token, never) <= timeout:
+            sessions[token] = t
+            flags, cookies = needed, None
+        else:                   # a login, a logout, or a user logged out here
+            flags, new_token, cookies = app.serve(path, token, t)
+            if new_token is not None:
+                browser.sign_in(browser.user_id or f"u{u}", new_token)
 
-        # The local cache and the queue (latency is worked out from completion times afterwards).
-        cache = inst.cache
-        if u in cache:
-            cache.move_to_end(u)
+        # App.warm, inlined: the local cache of users' data, least recently used out first.
+        cache = app.cache
+        if cache.pop(browser, 0) is None:
+            cache[browser] = None
             flags |= hit
         else:
-            cache[u] = None
+            cache[browser] = None
             if len(cache) > cache_size:
-                cache.popitem(last=False)
-        busy = inst.busy_until
-        done = (busy if busy > t else t) + service
-        inst.busy_until = done
-        add_code(inst.code | flags)
+                del cache[next(iter(cache))]
+
+        # The queue: one FIFO server per instance (latency is worked out from completion times).
+        busy = server.busy_until
+        done = server.busy_until = (busy if busy > t else t) + service
+        add_code(server.codes[flags])
         add_done(done)
 
-        # The response: the application's cookie, then whatever the router adds.
+        # The response: the application's cookies, then whatever the router adds.
         if on_response is not None:
-            response.cookies = app_cookies or []
+            response.cookies = cookies or []
             try:
                 on_response(request, iid, response)
             except Exception as exc:
                 raise RouterError(f"{_describe(router)}.on_response raised {type(exc).__name__}: "
                                   f"{exc} for {request!r}") from exc
-            app_cookies = response.cookies
-        if app_cookies and keeps[u]:
-            jar = dict(jars[u])
-            for c in app_cookies:
-                if c.max_age == 0:
-                    jar.pop(c.name, None)
-                else:
-                    jar[c.name] = c.value
-                    keep = lasting[u]
-                    if c.max_age is not None:
-                        if keep is None:
-                            keep = lasting[u] = {}
-                        keep[c.name] = t + c.max_age
-                        if keep[c.name] < next_expiry[u]:
-                            next_expiry[u] = keep[c.name]
-                    elif keep is not None:
-                        keep.pop(c.name, None)
-            jars[u] = jar
-        if new_sid is not None:
-            sids[u] = new_sid
-            if user_ids[u] is None:
-                user_ids[u] = f"u{u}"
-            headers[u] = Headers({"x-user-id": user_ids[u], "authorization": f"Bearer {new_sid}"})
+            cookies = response.cookies
+        if cookies:
+            browser.store(cookies, t)
         if kind == logout:
-            end_visit(u)
-    while plan:     # events after the last request still change the pool (and its series)
-        run.apply(*plan.pop(0))
+            browser.close()
+    run.finish()
     return codes, dones

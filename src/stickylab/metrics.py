@@ -1,7 +1,9 @@
 """What a run measured: the trace of every request and the metrics computed from it.
 
 Each request of the trace has the instance that served it (-1 if it failed), its
-latency and a few outcome flags. Every metric below is a plain function of that trace.
+latency and a few outcome flags (laid out in :mod:`stickylab.trace`). Every metric
+below is a plain function of that trace; read the flags through the properties
+(``res.lost``, ``res.needed``, ``res.failed``, ``res.hit``, ``res.served``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from numbers import Real
 
 import numpy as np
 
+from .trace import FAILED, HIT, LOST, NEEDED
+
 __all__ = ["FAILED", "HIT", "LOST", "NEEDED", "Result"]
 
 #: Most buckets :meth:`Result.timeline` makes (each costs a percentile), and most values in all
@@ -19,12 +23,6 @@ __all__ = ["FAILED", "HIT", "LOST", "NEEDED", "Result"]
 MAX_BUCKETS = 100_000
 MAX_TIMELINE_CELLS = 20_000_000
 _DENSE_CELLS = 1 << 22      # affinity counts on a users x instances grid up to this size
-
-#: Outcome flags of one request.
-HIT = 1      #: the user's data was in the serving instance's cache
-NEEDED = 2   #: the request needed a session (every request of a visit but its login)
-LOST = 4     #: it needed one and found none where it landed: the user was logged out
-FAILED = 8   #: sent to a dead or unknown instance, or no instance could take it
 
 
 @dataclass(eq=False)
@@ -39,7 +37,9 @@ class Result:
         instance_ids: every instance that existed, in creation order.
         instance: per request, the index into ``instance_ids`` of the instance that served it, or -1.
         latency: per request, seconds from arrival to response (NaN for failed requests).
-        outcome: per request, a combination of the flags HIT, NEEDED, LOST, FAILED.
+        outcome: per request, a combination of the flags HIT, NEEDED, LOST, FAILED of
+            :mod:`stickylab.trace`; the properties :attr:`hit`, :attr:`needed`, :attr:`lost`
+            and :attr:`failed` give each as a boolean array.
     """
 
     scenario: object
@@ -57,6 +57,11 @@ class Result:
     def times(self) -> np.ndarray:
         """Per request, its time in seconds."""
         return self.workload.times
+
+    @property
+    def users(self) -> np.ndarray:
+        """Per request, the user who sent it (the workload's ground truth, which routers never see)."""
+        return self.workload.users
 
     @property
     def served(self) -> np.ndarray:

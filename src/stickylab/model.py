@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from numbers import Real
 
-__all__ = ["Cookie", "Headers", "NoHealthyInstance", "Pool", "Request", "Response"]
+__all__ = ["Cookie", "Cookies", "Headers", "NoHealthyInstance", "Pool", "Request", "Response"]
 
 
 class NoHealthyInstance(LookupError):
@@ -30,8 +30,15 @@ class Headers(dict):
     __slots__ = ()
 
     def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()):
-        pairs = items.items() if isinstance(items, Mapping) else items
-        super().__init__((str(k).lower(), v) for k, v in pairs)
+        pairs = items.items() if type(items) is dict or isinstance(items, Mapping) else items
+        super().__init__({(k if type(k) is str else str(k)).lower(): v for k, v in pairs})
+
+    @classmethod
+    def _lowered(cls, items: dict[str, str]) -> Headers:
+        """Headers from a dict whose names are already lower-case (the simulator's, at every login)."""
+        headers = cls.__new__(cls)
+        dict.update(headers, items)
+        return headers
 
     def __getitem__(self, name: str) -> str:
         return super().__getitem__(name.lower())
@@ -53,13 +60,43 @@ class Headers(dict):
     update = pop = popitem = setdefault = clear = _read_only
 
 
+class Cookies(dict):
+    """The cookies a request carries, name -> value: a read-only dict.
+
+    A router reads them; it speaks to the client only through the response
+    (``response.set_cookie`` in ``on_response``), as a real balancer does. Writing
+    here raises a TypeError that says so, so a write can never leak into what
+    another request carries.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self):       # copy and pickle rebuild through __init__, not item assignment
+        return (Cookies, (dict(self),))
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("request cookies are read-only: to give the client a cookie, call "
+                        "response.set_cookie(name, value) in on_response; the client sends it back "
+                        "with its next requests")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    update = pop = popitem = setdefault = clear = _read_only
+
+
+#: What a request without cookies carries (one shared object: it cannot change).
+NO_COOKIES = Cookies()
+
+
 class Request:
     """One HTTP request as a load balancer sees it.
 
     Attributes:
         client_ip: the source address of the connection (a NAT's address for users behind one).
         headers: :class:`Headers`, case-insensitive.
-        cookies: name -> value, as the client sent them. Treat as read-only.
+        cookies: name -> value, as the client sent them, for reading only. A
+            :class:`~stickylab.browser.Browser` (the client of the simulator, the grading
+            helpers and the steppers) sends them as a read-only :class:`Cookies`; a
+            mapping passed here is kept as it is.
         path: the request path, e.g. ``"/login"``.
         time: seconds since the start of the run (wall-clock seconds in the live lab).
     """
@@ -70,7 +107,7 @@ class Request:
                  cookies: Mapping[str, str] | None = None, path: str = "/", time: float = 0.0):
         self.client_ip = client_ip
         self.headers = headers if type(headers) is Headers else Headers(headers or {})
-        self.cookies = {} if cookies is None else cookies
+        self.cookies = NO_COOKIES if cookies is None else cookies
         self.path = path
         self.time = time
 
@@ -102,19 +139,22 @@ class Cookie:
     same_site: str = "Lax"
 
     def __post_init__(self):
-        if type(self.name) is not str or not _TOKEN(self.name):
-            raise ValueError(f"invalid cookie name {self.name!r}: use letters, digits and !#$%&'*+-.^_`|~")
-        if type(self.value) is not str or not _COOKIE_OCTETS(self.value):
-            raise ValueError(f"invalid cookie value {self.value!r} for cookie {self.name!r}: printable "
+        # Each check tries the common case first (letters and digits, a plain int or float):
+        # the simulator makes a cookie at every login.
+        name, value, max_age = self.name, self.value, self.max_age
+        if type(name) is not str or not (name.isascii() and name.isalnum() or _TOKEN(name)):
+            raise ValueError(f"invalid cookie name {name!r}: use letters, digits and !#$%&'*+-.^_`|~")
+        if type(value) is not str or not (value.isascii() and value.isalnum() or _COOKIE_OCTETS(value)):
+            raise ValueError(f"invalid cookie value {value!r} for cookie {name!r}: printable "
                              "ASCII only, without spaces, double quotes, commas, semicolons or backslashes")
-        max_age = self.max_age
-        if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, Real)
-                                    or not 0 <= max_age < math.inf):
+        if max_age is not None and not (type(max_age) in (int, float) and 0 <= max_age < math.inf) and (
+                isinstance(max_age, bool) or not isinstance(max_age, Real) or not 0 <= max_age < math.inf):
             raise ValueError(f"max_age must be None or a finite number of seconds >= 0, "
-                             f"got max_age={max_age!r} for cookie {self.name!r}")
-        for flag, on in (("http_only", self.http_only), ("secure", self.secure)):
-            if not isinstance(on, bool):
-                raise TypeError(f"{flag} must be True or False, got {flag}={on!r}")
+                             f"got max_age={max_age!r} for cookie {name!r}")
+        if self.http_only is not True and self.http_only is not False:
+            raise TypeError(f"http_only must be True or False, got http_only={self.http_only!r}")
+        if self.secure is not True and self.secure is not False:
+            raise TypeError(f"secure must be True or False, got secure={self.secure!r}")
         if type(self.same_site) is not str or self.same_site not in _SAME_SITE:
             raise ValueError(f"same_site must be one of {', '.join(map(repr, _SAME_SITE))}, "
                              f"got same_site={self.same_site!r}")

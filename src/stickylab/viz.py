@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from . import events as ev
-from .metrics import LOST, Result
+from .metrics import Result
 
 __all__ = [
     "METRIC_LABELS", "as_results", "figure", "instance_color", "mark_events",
@@ -256,7 +256,7 @@ def plot_request_sequence(ax, res: Result, users: Sequence[int] | int = 8, until
     row = {u: n for n, u in enumerate(users)}
     pick = np.isin(wl.users, users) & (wl.times <= until)
     t, u, inst = wl.times[pick], wl.users[pick], res.instance[pick]
-    lost = (res.outcome[pick] & LOST) != 0
+    lost = res.lost[pick]
     y = np.array([row[x] for x in u.tolist()])
     for k, iid in enumerate(res.instance_ids):
         m = inst == k

@@ -20,10 +20,12 @@ import numpy as np
 from . import events as ev
 from . import hashing
 from . import viz
+from .app import Apps
+from .browser import Browser
 from .engine import simulate
 from .metrics import Result
-from .model import Pool, Request, Response
-from .routers import Router, make
+from .model import Headers, Pool, Request
+from .routers import AffinityTable, Router, make
 from .scenario import Scenario
 
 __all__ = [
@@ -408,9 +410,14 @@ def hashing_dashboard(keys: int = 50_000) -> Dashboard:
 class Stepper:
     """Send prepared requests through a router one at a time and watch its mapping table grow.
 
-    Each :meth:`step` routes the next request, shows the router the response (as a
-    balancer would), and redraws the log of requests beside the router's ``table``
-    (a ``StickTable`` or ``AppCookieLearn``; routers without one show only the log).
+    Each prepared request is sent by its client (one :class:`~stickylab.browser.Browser`
+    per address, so it carries the cookies its client was given) to the instance the
+    router picks, whose application (an :class:`~stickylab.app.App`) answers: it starts a
+    session and sets its session cookie for a client without one. The router sees that
+    response, as a balancer would, and the client keeps the cookies it sets. A prepared
+    request's own cookies go into its client's jar first. Each :meth:`step` redraws the
+    log of requests beside the router's affinity table (a ``StickTable``'s or an
+    ``AppCookieLearn``'s; routers without one, such as the hashing routers, show the log).
     """
 
     def __init__(self, router: Router, requests: Sequence[Request], pool: Pool):
@@ -422,6 +429,8 @@ class Stepper:
         if not all(isinstance(r, Request) for r in self.requests):
             raise TypeError("requests must be stickylab Request objects")
         self.router, self.pool = router, pool
+        self.browsers: dict[str, Browser] = {}
+        self.apps = Apps()
         self.log: list[tuple[Request, str]] = []
         self.fig, axes = viz.figure(1, 2, height=4.2)
         self.axes = list(axes)
@@ -434,9 +443,18 @@ class Stepper:
         """Route the next request; return the instance chosen (None once every request is sent)."""
         if len(self.log) == len(self.requests):
             return None
-        request = self.requests[len(self.log)]
+        prepared = self.requests[len(self.log)]
+        browser = self.browsers.get(prepared.client_ip)
+        if browser is None:
+            browser = self.browsers[prepared.client_ip] = Browser(prepared.client_ip)
+        browser.jar.update(prepared.cookies)
+        if prepared.headers:
+            browser.headers = Headers({**browser.headers, **prepared.headers})
+        request = browser.request(prepared.path, prepared.time)
         iid = self.router.route(request, self.pool)
-        self.router.on_response(request, iid, Response())
+        response = self.apps[iid].handle(request)
+        self.router.on_response(request, iid, response)
+        browser.receive(response, prepared.time)
         self.log.append((request, iid))
         self.redraw()
         return iid
@@ -447,7 +465,7 @@ class Stepper:
             ax.clear()
         viz.plot_routing_log(self.axes[0], self.log, self.pool.members)
         table = getattr(self.router, "table", None)
-        if table is not None:
+        if isinstance(table, AffinityTable):     # a hashing router's .table is its hash scheme
             viz.plot_affinity_table(self.axes[1], table, self.pool.members)
         else:
             self.axes[1].axis("off")

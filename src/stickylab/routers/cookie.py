@@ -77,6 +77,7 @@ class CookieInsert(Router):
         self._tags: dict[str, str] = {}      # instance id -> tag
         self._by_tag: dict[str, str] = {}    # tag -> instance id
         self._members: tuple | None = None    # the pool.members whose tags are learned
+        self._issued: dict[str, Cookie] = {}  # instance id -> its (undated) cookie
 
     @classmethod
     def alb(cls, duration: float = 86400.0, **kwargs) -> CookieInsert:
@@ -163,16 +164,21 @@ class CookieInsert(Router):
         if not self._dated:
             if value is not None and value == self._tags.get(instance):
                 return
-            first = 0.0
+            cookie = self._issued.get(instance)     # undated, an instance's cookie never changes
+            if cookie is None:
+                cookie = self._issued[instance] = Cookie(
+                    self.cookie, self.encode(instance), self.max_age, self.http_only, self.secure,
+                    self.same_site)
+            response.cookies.append(cookie)
+            return
+        now = request.time
+        found = self.decode(value, now) if value is not None else None
+        if found is not None and found[0] == instance:
+            if self.max_idle is None:
+                return
+            first = found[1]
         else:
-            now = request.time
-            found = self.decode(value, now) if value is not None else None
-            if found is not None and found[0] == instance:
-                if self.max_idle is None:
-                    return
-                first = found[1]
-            else:
-                first = now
+            first = now
         response.set_cookie(self.cookie, self.encode(instance, first, request.time),
                             max_age=self.max_age, http_only=self.http_only, secure=self.secure,
                             same_site=self.same_site)
