@@ -2,7 +2,12 @@
 
 Builds the dashboards of the lessons on their default settings and calls ``update()``, the
 method every widget callback calls, several times each (Agg backend, no browser). Prints the
-median and 90th percentile of a full update, and of the redraw alone. The target is 250 ms.
+median and 90th percentile of a full update, and of the redraw alone. The target: a median
+update of at most 100 ms, a 90th percentile of at most 150 ms.
+
+The last column moves one knob to a value not run before on every update (a new simulation
+each time, and usually new axis limits, so a full draw): what a student waits for after
+dragging a slider somewhere new. It is reported, not held to the target.
 
     python benchmarks/bench_dashboard.py [repeats]
 """
@@ -18,7 +23,8 @@ import stickylab as sl  # noqa: E402
 from stickylab import viz  # noqa: E402
 from stickylab import widgets as sw  # noqa: E402
 
-TARGET_MS = 250.0
+TARGET_MS = 100.0
+TARGET_P90_MS = 150.0
 SC = sl.Scenario(users=1000, instances=4, duration=300.0, seed=1)
 
 
@@ -54,6 +60,22 @@ def lesson9_hashing():
     return sw.hashing_dashboard()
 
 
+#: The knob each dashboard's last column moves, and values it has not run with yet.
+KNOBS = {"lesson 1 (stateless)": ("users", range(100, 2001, 100)),
+         "lesson 3 (after a crash)": ("cookie_drop_fraction", [k / 20 for k in range(1, 21)]),
+         "lesson 6 (1500 skewed users)": ("skew", [k / 10 for k in range(16) if k != 10]),
+         "lesson 9 (50k keys)": ("nodes", range(5, 31))}
+
+
+def measure_knob(dash, name, values, repeats):
+    times = []
+    for value in [v for v in values if v != dash.controls[name].value][:repeats]:
+        start = time.perf_counter()
+        dash.controls[name].value = value           # as the slider does when released
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def measure(dash, repeats):
     full, redraw = [], []
     for _ in range(repeats):
@@ -72,8 +94,9 @@ def p90(values):
 
 def main(repeats=15):
     print(f"dashboard update (simulate + redraw + PNG), {repeats} repeats, "
-          f"target {TARGET_MS:.0f} ms")
-    print(f"{'dashboard':28s} {'median':>8s} {'p90':>8s} {'redraw':>8s}  requests")
+          f"target median {TARGET_MS:.0f} ms, p90 {TARGET_P90_MS:.0f} ms")
+    print(f"{'dashboard':28s} {'median':>8s} {'p90':>8s} {'redraw':>8s} {'requests':>9s}  "
+          f"{'new knob value: median':>22s} {'p90':>8s}")
     dashboards = [("lesson 1 (stateless)", lesson1), ("lesson 3 (after a crash)", lesson3_after_a_crash),
                   ("lesson 6 (1500 skewed users)", lesson6_skewed), ("lesson 9 (50k keys)", lesson9_hashing)]
     for name, build in dashboards:
@@ -82,9 +105,12 @@ def main(repeats=15):
         results = dash.results
         size = (sum(r.summary()["requests"] for r in results.values())
                 if all(isinstance(r, sl.Result) for r in results.values()) else "-")
-        flag = "" if statistics.median(full) * 1000 <= TARGET_MS else "  over target"
+        knob = measure_knob(dash, *KNOBS[name], repeats)
+        over = (statistics.median(full) * 1000 > TARGET_MS or p90(full) * 1000 > TARGET_P90_MS)
         print(f"{name:28s} {statistics.median(full) * 1000:6.0f} ms {p90(full) * 1000:6.0f} ms "
-              f"{statistics.median(redraw) * 1000:6.0f} ms  {size}{flag}")
+              f"{statistics.median(redraw) * 1000:6.0f} ms {size!s:>9s}  "
+              f"{statistics.median(knob) * 1000:19.0f} ms {p90(knob) * 1000:5.0f} ms"
+              f"{'  over target' if over else ''}")
 
 
 if __name__ == "__main__":

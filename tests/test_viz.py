@@ -153,3 +153,10 @@ def test_as_results_rejects_what_is_not_a_result():
         viz.as_results({"a": 1})
     with pytest.raises(TypeError):
         viz.as_results({})
+
+
+def test_plots_on_an_ordinary_axes_still_overlay(ax, runs):
+    viz.plot_losses_over_time(ax, runs["RoundRobin"])
+    once = len(ax.lines)
+    viz.plot_losses_over_time(ax, runs["RoundRobin"])
+    assert len(ax.lines) == 2 * once         # only a dashboard's axes are updated in place

@@ -1,3 +1,5 @@
+import io
+
 import ipywidgets as w
 import numpy as np
 import pytest
@@ -40,6 +42,57 @@ def test_the_figure_is_reused_not_recreated():
     dash.controls["instances"].value = 4
     assert dash.fig is fig and dash.axes == axes
     assert len(fig.axes) == 2
+
+
+def _dashboard_with_a_users_knob():
+    return sw.scenario_dashboard(
+        SC, {"CookieInsert": "CookieInsert", "RoundRobin": "RoundRobin"},
+        {"users": sw.int_slider("users", 200, 100, 400, 100)},
+        panels=[sw.panel(viz.plot_losses_over_time, which=None), sw.panel(viz.plot_instance_load)])
+
+
+def test_an_update_changes_the_artists_data_instead_of_adding_artists():
+    dash = _dashboard_with_a_users_knob()
+    dash.controls["router"].value = "RoundRobin"       # a new label: the panels start afresh
+    fig = dash.fig
+    lines, bars = list(dash.axes[0].lines), list(dash.axes[1].patches)
+    children = [len(ax.get_children()) for ax in dash.axes]
+    heights = [b.get_height() for b in bars]
+    ys = lines[0].get_ydata().copy()
+    dash.controls["users"].value = 400
+    assert dash.fig is fig
+    assert list(dash.axes[0].lines) == lines and list(dash.axes[1].patches) == bars   # the same artists...
+    assert [len(ax.get_children()) for ax in dash.axes] == children
+    assert not np.array_equal(lines[0].get_ydata(), ys)                        # ...with new data
+    assert [b.get_height() for b in bars] != heights
+    assert [b.get_height() for b in bars] == list(
+        dash.results["RoundRobin"].per_instance_requests().values())
+    assert dash.axes[1].get_ylim()[1] >= max(b.get_height() for b in bars)    # rescaled to fit
+
+
+def test_an_unchanged_knob_reuses_the_simulation_and_the_image_matches_a_full_draw():
+    from PIL import Image
+    dash = _dashboard_with_a_users_knob()
+    first = dash.results["CookieInsert"]
+    dash.controls["users"].value = 300
+    dash.controls["users"].value = 200                 # back again: not simulated twice
+    assert dash.results["CookieInsert"] is first
+    fast = np.asarray(Image.open(io.BytesIO(dash.image.value)), dtype=int)
+    full = np.asarray(Image.open(io.BytesIO(sw._png(dash.fig))), dtype=int)
+    assert fast.shape == full.shape
+    assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.002     # lines over the frame, at most
+
+
+def test_custom_panels_still_get_a_cleared_axes():
+    calls = []
+
+    def mine(ax, results):
+        calls.append(len(ax.lines))
+        ax.plot([0, 1], [0, 1])
+
+    dash = sw.Dashboard(lambda k: {"x": k}, [mine], {"k": sw.int_slider("k", 1, 0, 5)}, summary=False)
+    dash.controls["k"].value = 2
+    assert calls == [0, 0] and len(dash.axes[0].lines) == 1
 
 
 def test_fail_button_fails_an_instance():

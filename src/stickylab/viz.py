@@ -48,6 +48,41 @@ _EVENT_STYLE = {ev.Fail: ("#C44E52", "fails"), ev.Recover: ("#55A868", "recovers
                 ev.Drain: ("#DD8452", "draining")}
 
 
+# -- updating a dashboard's plots in place -----------------------------------------------------
+# A dashboard marks its Axes "live" (``ax._stickylab_live = True``). On a live Axes a plot
+# function keeps the artists it made, under a key naming everything that fixes their number
+# and labels; the next call with the same key changes their data instead of clearing the Axes
+# and making new ones. Any other Axes is drawn on as usual, so plots can still be overlaid.
+def _reuse(ax, key):
+    """The artists kept on a live ``ax`` under ``key``, or None (after clearing a live ``ax``)."""
+    if not getattr(ax, "_stickylab_live", False):
+        return None
+    state = getattr(ax, "_stickylab_state", None)
+    if state is not None and state[0] == key:
+        return state[1]
+    ax.clear()
+    ax._stickylab_state = None
+    return None
+
+
+def _keep(ax, key, artists) -> None:
+    if getattr(ax, "_stickylab_live", False):
+        ax._stickylab_state = (key, artists)
+
+
+def _events_key(events) -> tuple:
+    return tuple(events or ())
+
+
+def _autoscale_y(ax, bottom=0.0) -> None:
+    """Autoscale the y axis to the data again, as a fresh plot would, then pin ``bottom``."""
+    ax.set_autoscaley_on(True)
+    ax.relim()
+    ax.autoscale_view(scalex=False)
+    if bottom is not None:
+        ax.set_ylim(bottom=bottom)
+
+
 def figure(nrows: int = 1, ncols: int = 1, width: float = 10.0, height: float = 3.4,
            dpi: int = 80) -> tuple[Figure, np.ndarray]:
     """A figure made without pyplot (no global state, nothing shown by itself) and its axes.
@@ -107,16 +142,33 @@ def plot_instance_load(ax, res: Result, normalise: bool = False, title: str | No
     Instances that ended the run failed or removed are hatched, draining ones faded.
     """
     counts = np.array(list(res.per_instance_requests().values()), dtype=float)
-    ids = res.instance_ids
     if normalise:
         counts = counts / counts.mean() if counts.mean() else counts
+    return _bars_with_mean(ax, res, counts, ("load", normalise),
+                           "load / mean load" if normalise else "requests served",
+                           title or f"Load per instance ({res.router.label()})")
+
+
+def _bars_with_mean(ax, res: Result, counts, kind, ylabel: str, title: str):
+    ids = list(res.instance_ids)
+    key = ("bars",) + kind + (tuple(ids), tuple(sorted(_states_at_end(res).items())))
+    kept = _reuse(ax, key)
+    if kept is not None:
+        bars, mean = kept
+        for bar, c in zip(bars, counts):
+            bar.set_height(c)
+        mean.set_ydata([counts.mean()] * 2)
+        _autoscale_y(ax, bottom=None)
+        ax.set_title(title)
+        return ax
     bars = ax.bar(ids, counts, color=[instance_color(k) for k in range(len(ids))])
     _mark_down(bars, res)
-    ax.axhline(counts.mean(), color="k", ls="--", lw=1, label="mean")
+    mean = ax.axhline(counts.mean(), color="k", ls="--", lw=1, label="mean")
     ax.set_xlabel("instance")
-    ax.set_ylabel("load / mean load" if normalise else "requests served")
-    ax.set_title(title or f"Load per instance ({res.router.label()})")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
+    _keep(ax, key, (list(bars), mean))
     return ax
 
 
@@ -143,18 +195,33 @@ def plot_load_over_time(ax, res: Result, bucket: float | None = None, title: str
     mid = tl["start"] + width / 2
     born = _added_at(res)
     peak = 0.0
+    rates = []
     for k, iid in enumerate(res.instance_ids):
         rate = np.where(tl["start"] + width > born.get(iid, 0.0), tl["load"][k] / width, np.nan)
         peak = max(peak, float(np.nanmax(rate, initial=0.0)))
-        ax.plot(mid, rate, color=instance_color(k), lw=1.5, label=iid)
+        rates.append(rate)
+    title = title or f"Load over time ({res.router.label()})"
+    top = max(peak, res.scenario.capacity) * 1.3
+    key = ("load_over_time", tuple(res.instance_ids), _events_key(res.events), res.scenario.duration,
+           res.scenario.capacity)
+    kept = _reuse(ax, key)
+    if kept is not None:
+        for line, rate in zip(kept, rates):
+            line.set_data(mid, rate)
+        ax.set_ylim(0, top)
+        ax.set_title(title)
+        return ax
+    lines = [ax.plot(mid, rate, color=instance_color(k), lw=1.5, label=iid)[0]
+             for k, (iid, rate) in enumerate(zip(res.instance_ids, rates))]
     ax.axhline(res.scenario.capacity, color="k", ls="--", lw=1, label="capacity")
-    ax.set_ylim(0, max(peak, res.scenario.capacity) * 1.3)
+    ax.set_ylim(0, top)
     mark_events(ax, res.events)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("requests / s")
     ax.set_xlim(0, res.scenario.duration)
-    ax.set_title(title or f"Load over time ({res.router.label()})")
+    ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8, ncol=min(len(res.instance_ids) + 1, 6))
+    _keep(ax, key, lines)
     return ax
 
 
@@ -163,10 +230,20 @@ def plot_losses_over_time(ax, results, bucket: float | None = None, what: str = 
     if what not in ("lost", "failed"):
         raise ValueError(f"what must be 'lost' or 'failed', got what={what!r}")
     results = as_results(results)
-    for n, (label, res) in enumerate(results.items()):
-        tl, width = _rate(res, bucket)
-        ax.plot(tl["start"] + width / 2, tl[what] / width, color=router_color(n), lw=1.8, label=label)
     first = next(iter(results.values()))
+    series = []
+    for res in results.values():
+        tl, width = _rate(res, bucket)
+        series.append((tl["start"] + width / 2, tl[what] / width))
+    key = ("losses", what, tuple(results), _events_key(first.events), first.scenario.duration)
+    kept = _reuse(ax, key)
+    if kept is not None:
+        for line, (x, y) in zip(kept, series):
+            line.set_data(x, y)
+        _autoscale_y(ax)
+        return ax
+    lines = [ax.plot(x, y, color=router_color(n), lw=1.8, label=label)[0]
+             for n, (label, (x, y)) in enumerate(zip(results, series))]
     mark_events(ax, first.events)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("logouts / s" if what == "lost" else "failed requests / s")
@@ -174,16 +251,26 @@ def plot_losses_over_time(ax, results, bucket: float | None = None, what: str = 
     ax.set_ylim(bottom=0)
     ax.set_title("Users logged out over time" if what == "lost" else "Failed requests over time")
     ax.legend(loc="upper right", fontsize=8)
+    _keep(ax, key, lines)
     return ax
 
 
 def plot_hit_rate_over_time(ax, results, bucket: float | None = None):
     """Lines: the share of requests that found their user's data in the local cache, over time, per router."""
     results = as_results(results)
-    for n, (label, res) in enumerate(results.items()):
-        tl, width = _rate(res, bucket)
-        ax.plot(tl["start"] + width / 2, tl["hit_rate"], color=router_color(n), lw=1.8, label=label)
     first = next(iter(results.values()))
+    series = []
+    for res in results.values():
+        tl, width = _rate(res, bucket)
+        series.append((tl["start"] + width / 2, tl["hit_rate"]))
+    key = ("hit_rate", tuple(results), _events_key(first.events), first.scenario.duration)
+    kept = _reuse(ax, key)
+    if kept is not None:
+        for line, (x, y) in zip(kept, series):
+            line.set_data(x, y)
+        return ax
+    lines = [ax.plot(x, y, color=router_color(n), lw=1.8, label=label)[0]
+             for n, (label, (x, y)) in enumerate(zip(results, series))]
     mark_events(ax, first.events)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("cache hit rate")
@@ -192,12 +279,14 @@ def plot_hit_rate_over_time(ax, results, bucket: float | None = None):
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     ax.set_title("Cache hits over time")
     ax.legend(loc="lower left", fontsize=8)
+    _keep(ax, key, lines)
     return ax
 
 
 def plot_latency_cdf(ax, results):
     """Cumulative distribution of served requests' latency in milliseconds, per router (log scale)."""
     results = as_results(results)
+    curves = []
     for n, (label, res) in enumerate(results.items()):
         lat = np.sort(res.latency[res.served]) * 1000
         if not len(lat):
@@ -205,14 +294,28 @@ def plot_latency_cdf(ax, results):
         lat = np.maximum(lat, 1e-3)
         share = np.arange(1, len(lat) + 1) / len(lat)
         step = max(1, len(lat) // 400)          # a few hundred points draw as fast and look the same
-        ax.plot(np.r_[lat[::step], lat[-1]], np.r_[share[::step], 1.0], color=router_color(n),
-                lw=1.8, label=f"{label} (p99 {res.p99_latency() * 1000:.0f} ms)")
+        curves.append((n, np.r_[lat[::step], lat[-1]], np.r_[share[::step], 1.0],
+                       f"{label} (p99 {res.p99_latency() * 1000:.0f} ms)"))
+    key = ("latency_cdf", tuple(results), tuple(n for n, *_ in curves))
+    kept = _reuse(ax, key)
+    if kept is not None:
+        lines, texts = kept
+        for line, text, (_, x, y, name) in zip(lines, texts, curves):
+            line.set_data(x, y)
+            line.set_label(name)
+            text.set_text(name)
+        ax.set_autoscalex_on(True)
+        ax.relim()
+        ax.autoscale_view(scaley=False)
+        return ax
+    lines = [ax.plot(x, y, color=router_color(n), lw=1.8, label=name)[0] for n, x, y, name in curves]
     ax.set_xscale("log")
     ax.set_xlabel("latency (ms, log scale)")
     ax.set_ylabel("share of requests at or below")
     ax.set_ylim(0, 1.01)
     ax.set_title("Latency distribution")
-    ax.legend(loc="lower right", fontsize=8)
+    legend = ax.legend(loc="lower right", fontsize=8)
+    _keep(ax, key, (lines, legend.get_texts()))
     return ax
 
 
@@ -258,23 +361,36 @@ def plot_request_sequence(ax, res: Result, users: Sequence[int] | int = 8, until
     t, u, inst = wl.times[pick], wl.users[pick], res.instance[pick]
     lost = res.lost[pick]
     y = np.array([row[x] for x in u.tolist()])
-    for k, iid in enumerate(res.instance_ids):
-        m = inst == k
-        if m.any():
-            ax.scatter(t[m], y[m], s=22, color=instance_color(k), label=iid, zorder=2)
-    if lost.any():
-        ax.scatter(t[lost], y[lost], s=40, marker="+", color="k", label="logged out", zorder=3)
+    groups = [(k, inst == k) for k in range(len(res.instance_ids))]
+    groups = [(k, m) for k, m in groups if m.any()]
     failed = inst < 0
+    title = title or f"Who served each request ({res.router.label()})"
+    key = ("request_sequence", tuple(users), until, tuple(res.instance_ids), tuple(k for k, _ in groups),
+           bool(lost.any()), bool(failed.any()), _events_key(res.events))
+    kept = _reuse(ax, key)
+    if kept is not None:
+        masks = [m for _, m in groups] + [m for m in (lost, failed) if m.any()]
+        for dots, m in zip(kept, masks):
+            dots.set_offsets(np.column_stack([t[m], y[m]]))
+        ax.set_title(title)
+        return ax
+    dots = [ax.scatter(t[m], y[m], s=22, color=instance_color(k), label=res.instance_ids[k], zorder=2)
+            for k, m in groups]
+    if lost.any():
+        dots.append(ax.scatter(t[lost], y[lost], s=40, marker="+", color="k", label="logged out",
+                               zorder=3))
     if failed.any():
-        ax.scatter(t[failed], y[failed], s=30, marker="x", color="0.5", label="failed", zorder=3)
+        dots.append(ax.scatter(t[failed], y[failed], s=30, marker="x", color="0.5", label="failed",
+                               zorder=3))
     mark_events(ax, res.events)
     ax.set_yticks(range(len(users)), [f"user {x}" for x in users], fontsize=8)
     ax.set_ylim(len(users) - 0.5, -0.5)
     ax.set_xlim(0, until * 1.3)                 # room on the right for the legend
     ax.set_xticks([t for t in ax.get_xticks() if t <= until])
     ax.set_xlabel("time (s)")
-    ax.set_title(title or f"Who served each request ({res.router.label()})")
+    ax.set_title(title)
     ax.legend(loc="upper right", fontsize=7, handletextpad=0.2, borderpad=0.3, labelspacing=0.3)
+    _keep(ax, key, dots)
     return ax
 
 
@@ -284,13 +400,8 @@ def plot_users_per_instance(ax, res: Result, title: str | None = None):
     n = len(res.instance_ids)
     pairs = np.unique(res.workload.users[served] * n + res.instance[served])
     counts = np.bincount(pairs % n, minlength=n)
-    _mark_down(ax.bar(res.instance_ids, counts, color=[instance_color(k) for k in range(n)]), res)
-    ax.axhline(counts.mean(), color="k", ls="--", lw=1, label="mean")
-    ax.set_xlabel("instance")
-    ax.set_ylabel("distinct users served")
-    ax.set_title(title or f"Users per instance ({res.router.label()})")
-    ax.legend(loc="lower right", fontsize=8)
-    return ax
+    return _bars_with_mean(ax, res, counts, ("users",), "distinct users served",
+                           title or f"Users per instance ({res.router.label()})")
 
 
 def _draw_table(ax, header, rows, colours, title):
@@ -335,17 +446,37 @@ def plot_routing_log(ax, log: Sequence[tuple], pool_ids: Sequence[str], max_rows
     return ax
 
 
+def _labelled_bars(ax, key, labels, values, fmt):
+    """Bars with their value written on top; on a live Axes, the same bars and labels updated."""
+    kept = _reuse(ax, key)
+    if kept is not None:
+        bars, notes = kept[:2]
+        for bar, note, v in zip(bars, notes, values):
+            bar.set_height(v)
+            note.set_text(fmt(v))
+            note.xy = (bar.get_x() + bar.get_width() / 2, v)
+        return None
+    bars = ax.bar(list(labels), values, color=[router_color(n) for n in range(len(values))])
+    notes = [ax.annotate(fmt(v), (bar.get_x() + bar.get_width() / 2, v), ha="center",
+                         va="bottom", fontsize=8) for bar, v in zip(bars, values)]
+    return list(bars), notes
+
+
 def plot_key_movement(ax, labels: Sequence[str], moved: Sequence[float],
                       ideal: Sequence[float] | None = None):
     """Bars: the share of keys that changed instance, per scheme or change; optional ideal markers."""
-    moved = list(moved)
-    bars = ax.bar(list(labels), moved, color=[router_color(n) for n in range(len(moved))])
-    for bar, v in zip(bars, moved):
-        ax.annotate(f"{v:.0%}", (bar.get_x() + bar.get_width() / 2, v), ha="center",
-                    va="bottom", fontsize=8)
+    moved, labels = list(moved), list(labels)
+    key = ("key_movement", tuple(labels), ideal is None)
+    made = _labelled_bars(ax, key, labels, moved, lambda v: f"{v:.0%}")
+    if made is None:
+        if ideal is not None:
+            ax._stickylab_state[1][2].set_offsets(
+                np.column_stack([np.arange(len(labels)), list(ideal)]))
+        return ax
+    marks = None
     if ideal is not None:
-        ax.scatter(list(labels), list(ideal), marker="_", s=900, color="k", zorder=3,
-                   label="the least that must move")
+        marks = ax.scatter(labels, list(ideal), marker="_", s=900, color="k", zorder=3,
+                           label="the least that must move")
         ax.legend(loc="upper right", fontsize=8)
     ax.set_ylim(0, 1.25)
     ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
@@ -353,22 +484,23 @@ def plot_key_movement(ax, labels: Sequence[str], moved: Sequence[float],
     ax.set_ylabel("keys that moved (share)")
     ax.set_title("Keys that changed node")
     ax.tick_params(axis="x", labelsize=8)
+    _keep(ax, key, made + (marks,))
     return ax
 
 
 def plot_key_balance(ax, labels: Sequence[str], busiest: Sequence[float]):
     """Bars: the busiest node's share of the keys over its fair share 1/N, per scheme (1 = even)."""
-    busiest = list(busiest)
-    bars = ax.bar(list(labels), busiest, color=[router_color(n) for n in range(len(busiest))])
-    for bar, v in zip(bars, busiest):
-        ax.annotate(f"{v:.2f}", (bar.get_x() + bar.get_width() / 2, v), ha="center",
-                    va="bottom", fontsize=8)
-    ax.axhline(1.0, color="k", ls="--", lw=1, label="perfectly even")
+    busiest, labels = list(busiest), list(labels)
+    key = ("key_balance", tuple(labels))
+    made = _labelled_bars(ax, key, labels, busiest, lambda v: f"{v:.2f}")
+    if made is not None:
+        ax.axhline(1.0, color="k", ls="--", lw=1, label="perfectly even")
+        ax.set_ylabel("busiest node's keys / fair share")
+        ax.set_title("How evenly keys spread")
+        ax.tick_params(axis="x", labelsize=8)
+        ax.legend(loc="lower right", fontsize=8)
+        _keep(ax, key, made)
     ax.set_ylim(0, max(1.5, max(busiest, default=1.0) * 1.15))
-    ax.set_ylabel("busiest node's keys / fair share")
-    ax.set_title("How evenly keys spread")
-    ax.tick_params(axis="x", labelsize=8)
-    ax.legend(loc="lower right", fontsize=8)
     return ax
 
 
@@ -407,3 +539,9 @@ def mark_events(ax, events) -> None:
         ax.annotate(text, (event.at, 0.0), xycoords=("data", "axes fraction"), xytext=(4, 4),
                     textcoords="offset points", color=colour, fontsize=8,
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+
+
+#: The plots that update a dashboard's live Axes in place (see ``_reuse``).
+_IN_PLACE = frozenset({plot_instance_load, plot_load_over_time, plot_losses_over_time,
+                       plot_hit_rate_over_time, plot_latency_cdf, plot_request_sequence,
+                       plot_users_per_instance, plot_key_movement, plot_key_balance})

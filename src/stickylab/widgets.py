@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as w
 import numpy as np
+from matplotlib import image as mpl_image
 
 from . import events as ev
 from . import hashing
@@ -102,6 +103,7 @@ def panel(plot: Callable, which: int | str | None = 0, **options) -> Callable:
         router = f"({res.router.label()})"          # name the router as the dashboard does
         ax.set_title(ax.get_title().replace(router, f"({label})"))
     draw.__name__ = getattr(plot, "__name__", "panel")
+    draw._in_place = plot in viz._IN_PLACE      # it updates its own artists on a dashboard's Axes
     return draw
 
 
@@ -173,6 +175,7 @@ class Dashboard:
         self.status = w.HTML()
         self.results = None
         self.seconds = 0.0
+        self._background = self._signature = None
         self._buttons = self._make_buttons() if events else None
         for control in self.controls.values():
             control.observe(self._changed, names="value")
@@ -252,14 +255,67 @@ class Dashboard:
         return self.results
 
     def redraw(self) -> None:
-        """Clear and redraw every panel on the same figure, then render it to the image."""
+        """Redraw every panel on the same figure, then render it to the image.
+
+        Panels made by :func:`panel` from a :mod:`stickylab.viz` plot update the artists they
+        drew last time (lines, bars, dots) when they can; other panels get a cleared Axes.
+        """
         for ax, draw in zip(self.axes, self.panels):
-            ax.clear()
+            if getattr(draw, "_in_place", False):
+                ax._stickylab_live = True
+            else:
+                ax.clear()
+                ax._stickylab_live, ax._stickylab_state = False, None
             draw(ax, self.results)
         if self.table is not None and isinstance(self.results, dict) and all(
                 isinstance(r, Result) for r in self.results.values()):
             self.table.value = summary_html(self.results)
-        self.image.value = _png(self.fig)
+        self.image.value = self._render()
+
+    def _render(self) -> bytes:
+        """The figure as PNG bytes, redrawing only the data when nothing else changed.
+
+        When every panel updates in place and no axis limits, title or scale moved since
+        the last full draw, the figure's background (frame, ticks, labels) is restored from
+        that draw and only the panels' data artists, notes and legends are drawn on it
+        (Matplotlib's blitting); otherwise the whole figure is drawn.
+        """
+        fig, canvas = self.fig, self.fig.canvas
+        live = all(getattr(ax, "_stickylab_state", None) is not None for ax in self.axes)
+        if not live:
+            self._background = None
+            return _png(fig)
+        front = []
+        for ax in self.axes:        # what the plots drew; the frame, ticks and titles stay behind
+            frame = {id(a) for a in (ax.patch, ax.xaxis, ax.yaxis, ax.title, ax._left_title,
+                                     ax._right_title, *ax.spines.values())}
+            front += sorted((a for a in ax.get_children() if id(a) not in frame),
+                            key=lambda a: a.get_zorder())
+        signature = (tuple(fig.get_size_inches()), fig.dpi, tuple(
+            (ax._stickylab_state[0], ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale(),
+             ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in self.axes))
+        renderer = None
+        if self._background is not None and signature == self._signature:
+            canvas.restore_region(self._background)
+            renderer = canvas.get_renderer()
+        else:
+            for a in front:
+                a.set_animated(True)
+            try:
+                canvas.draw()
+                self._background = canvas.copy_from_bbox(fig.bbox)
+                self._signature = signature
+            finally:
+                for a in front:
+                    a.set_animated(False)       # a plain savefig of the figure draws them all
+            renderer = canvas.get_renderer()
+        for a in front:
+            if a.get_visible():
+                a.draw(renderer)
+        buffer = io.BytesIO()
+        mpl_image.imsave(buffer, np.asarray(canvas.buffer_rgba()), format="png", origin="upper",
+                         dpi=fig.dpi)
+        return buffer.getvalue()
 
     # -- the widget ------------------------------------------------------------------------------
     def _make_buttons(self) -> dict:
@@ -291,6 +347,26 @@ class Dashboard:
     def _ipython_display_(self) -> None:
         from IPython.display import display
         display(self.widget)
+
+
+class _Cache:
+    """The last few results by their inputs (a dashboard's knobs often go back and forth)."""
+
+    def __init__(self, size: int = 16):
+        self.size, self.items = size, {}
+
+    def get(self, key, make):
+        try:
+            hash(key)
+        except TypeError:                   # an unhashable knob value: no caching
+            return make()
+        if key in self.items:
+            self.items[key] = self.items.pop(key)       # most recently used last
+            return self.items[key]
+        value = self.items[key] = make()
+        while len(self.items) > self.size:
+            del self.items[next(iter(self.items))]
+        return value
 
 
 def _build_router(factory, options: dict) -> Router:
@@ -332,12 +408,19 @@ def scenario_dashboard(scenario: Scenario, routers: Mapping, knobs: Mapping | No
     if panels is None:
         panels = [panel(viz.plot_losses_over_time, which=None), panel(viz.plot_instance_load)]
 
+    cache = _Cache()
+
+    def one(sc, label, options_, events):
+        # a seeded scenario always gives the same run: rerun only what a control changed
+        key = (sc, label, tuple(sorted(options_.items())), tuple(events or ()))
+        return cache.get(key, lambda: simulate(sc, _build_router(routers[label], options_),
+                                               events=events))
+
     def run(router=None, events=None, **values):
         sc = scenario.replace(**{k: v for k, v in values.items() if k in fields})
         options_ = {k: v for k, v in values.items() if k not in fields}
         chosen = [router] if choose else list(routers)
-        return {label: simulate(sc, _build_router(routers[label], options_), events=events)
-                for label in chosen}
+        return {label: one(sc, label, options_, events) for label in chosen}
 
     options.setdefault("instances", scenario.instances)
     options.setdefault("duration", scenario.duration)
@@ -390,8 +473,12 @@ def key_movement(nodes: int, change: str, keys: int = 50_000, vnodes: int = 160)
 
 def hashing_dashboard(keys: int = 50_000) -> Dashboard:
     """Key movement and balance of mod-N and consistent hashing, as the node count changes."""
+    cache = _Cache()
+
     def run(nodes, change, vnodes):
-        return key_movement(nodes, change, keys=keys, vnodes=vnodes)
+        found = cache.get((nodes, change, vnodes),
+                          lambda: key_movement(nodes, change, keys=keys, vnodes=vnodes))
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in found.items()}
 
     def moved(ax, r):
         viz.plot_key_movement(ax, list(r["moved"]), list(r["moved"].values()),
@@ -399,6 +486,8 @@ def hashing_dashboard(keys: int = 50_000) -> Dashboard:
 
     def balance(ax, r):
         viz.plot_key_balance(ax, list(r["busiest"]), list(r["busiest"].values()))
+
+    moved._in_place = balance._in_place = True      # each is one viz plot that updates in place
 
     controls = {"nodes": int_slider("nodes before", 4, 1, 30),
                 "change": picker("change", CHANGES),
