@@ -90,7 +90,11 @@ class ScaleIn(_InstanceEvent):
 class Drain(_InstanceEvent):
     """From ``at``, instance ``id`` takes no new sessions; its sticky users stay until they end.
 
-    HAProxy ``set server ... state drain`` (weight 0), an ALB target deregistering.
+    HAProxy ``set server ... state drain`` (or ``weight 0``) [HAProxy management.txt,
+    configuration.txt]. An AWS ALB target being deregistered is *not* this: it takes no new
+    requests, sticky users included, and the deregistration delay only lets requests in
+    flight finish [ELB user guide, "Deregistration delay"]: its users move, as with
+    :class:`ScaleIn`.
     """
 
     needs, becomes = (HEALTHY,), DRAINING

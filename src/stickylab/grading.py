@@ -197,7 +197,7 @@ def route(router: Router, req: Request, pool_: Pool, *, allow: Iterable[str] | N
     if iid not in allowed:
         if iid in pool_.draining:
             why = ("is draining: it keeps the clients that are stuck to it, but takes no new "
-                   "ones (HAProxy `state drain`, an ALB target deregistering)")
+                   "ones (HAProxy `state drain` or `weight 0`)")
         elif not pool_.is_up(iid):
             why = ("is not up (it is not in pool.ids): a router must not keep sending clients "
                    "to a dead instance; check pool.is_up(iid) and pick again (redispatch)")

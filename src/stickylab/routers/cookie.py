@@ -39,8 +39,11 @@ class CookieInsert(Router):
       never the instance's address (Envoy's stateful-session cookie is the address in
       base64, and an early Traefik put the backend URL in clear).
     - A tampered or unknown cookie, or one naming a dead instance, is re-picked by
-      ``balance`` and rewritten (redispatch). ``persist=True`` copies HAProxy's
-      ``option persist``: the request goes to the dead instance anyway, and fails.
+      ``balance`` and rewritten (redispatch), as HAProxy does by default for a cookie
+      naming a server marked DOWN and as AWS ALB does for an unhealthy target.
+      ``persist=True`` copies HAProxy's ``option persist`` without ``option redispatch``
+      (which would retry a failed connection on another server): the request goes to
+      the dead instance anyway, and fails [HAProxy configuration.txt].
     - ``max_idle`` is a sliding expiry (HAProxy ``maxidle``; ALB's duration, refreshed
       on every response); ``max_life`` an absolute one counted from the first visit
       (HAProxy ``maxlife``). Both are carried, signed, in the cookie itself: the

@@ -57,7 +57,8 @@ def nginx_ip_hash(client_ip: str, servers: int, tries: int = 0) -> tuple[int, in
 
     For IPv4 only the first three octets count, so a whole /24 shares one server; for
     IPv6 the whole 16-byte address does. The hash starts at 89 and takes
-    ``h = (h * 113 + byte) % 6271`` per byte; the server is ``h % servers``. Each retry
+    ``h = (h * 113 + byte) % 6271`` per byte; the server is ``h % servers`` (nginx takes
+    ``h % total_weight``; here every server has weight 1). Each retry
     past a dead server (``tries`` > 0) feeds the bytes in again, continuing from the
     previous hash, as nginx does. A ``:port`` suffix on the address is ignored.
     """
@@ -75,7 +76,9 @@ class SourceIPHash(Router):
     ``prefix24=True`` copies nginx's ``ip_hash`` exactly: only the /24 of an IPv4 address
     counts (the whole address for IPv6), the hash is taken over every configured server
     (``pool.members``), and a client whose server is down or draining is rehashed, up to
-    20 tries, then sent round robin.
+    20 tries, then sent round robin. That spares users only on a failure: adding a server
+    changes the modulus, so most clients move, as with ``balance source``
+    [nginx ngx_http_upstream_module, ``ip_hash``; ngx_http_upstream_ip_hash_module.c].
     """
 
     MAX_TRIES = 20

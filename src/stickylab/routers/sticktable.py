@@ -16,8 +16,9 @@ class StickTable(Router):
     The first request with a key is placed by ``balance`` and stored; later ones follow
     the entry while its instance is live (draining included). Entries expire ``expire``
     seconds after their last match, and when ``size`` entries are held the oldest is
-    evicted. An entry naming a dead instance is re-picked and overwritten (``option
-    redispatch``). A request without the key is balanced and not stored.
+    evicted. An entry naming a dead instance is re-picked and overwritten, as HAProxy
+    does by default for a server marked DOWN (unless ``option persist``). A request
+    without the key is balanced and not stored.
     """
 
     def __init__(self, key: str = "src", *, size: int = 100_000, expire: float | None = 1800.0,
