@@ -47,3 +47,13 @@ def test_readme_quick_start_runs():
     exec(compile(blocks[0], "README.md", "exec"), namespace)
     summary = namespace["res"].summary()
     assert summary["requests"] > 0 and 0 <= summary["session_loss_rate"] <= 1
+
+
+def test_readme_hashing_example_runs_as_pasted():
+    readme = (ROOT / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "hashing as H" in b]
+    assert blocks, "README has no hashing example"
+    ns: dict = {}
+    exec(compile(blocks[0], "README.md", "exec"), ns)
+    bigger = ns["H"].Ring(["i0", "i1", "i2", "i3", "i4"])
+    assert 0.1 < ns["H"].moved_fraction(ns["ring"], bigger, ns["keys"]) < 0.3
