@@ -137,21 +137,27 @@ def plain(value, kind, subject, what: str = "the answer"):
     return value
 
 
-def call(subject, fn: Callable, *args, request: Request | None = None,
-         seconds: float | None = None, what: str | None = None, **kwargs):
-    """Call ``fn(*args, **kwargs)`` time-bounded; any exception becomes a teaching AssertionError."""
-    what = what or f"{getattr(fn, '__name__', 'the call')}()"
+@contextlib.contextmanager
+def _teaching(subject, what: str, request: Request | None = None, advice: str = ""):
+    """Turn any exception of the learner's code in the block into a teaching AssertionError."""
     try:
-        with time_bound(seconds, what):
-            return fn(*args, **kwargs)
+        yield
     except TimeoutError as exc:
         fail(subject, str(exc), request)
     except NotImplementedError:
         fail(subject, f"{what} raised NotImplementedError: replace the placeholder with your code",
              request)
     except Exception as exc:
-        fail(subject, f"{what} raised {type(exc).__name__}: {exc}. A load balancer must answer "
-             "every request, whatever the client sends", request)
+        fail(subject, f"{what} raised {type(exc).__name__}: {exc}{advice}", request)
+
+
+def call(subject, fn: Callable, *args, request: Request | None = None,
+         seconds: float | None = None, what: str | None = None, **kwargs):
+    """Call ``fn(*args, **kwargs)`` time-bounded; any exception becomes a teaching AssertionError."""
+    what = what or f"{getattr(fn, '__name__', 'the call')}()"
+    advice = ". A load balancer must answer every request, whatever the client sends"
+    with _teaching(subject, what, request, advice), time_bound(seconds, what):
+        return fn(*args, **kwargs)
 
 
 def batch(subject, fn: Callable, calls: Iterable[tuple], *, seconds: float | None = None,
@@ -170,15 +176,8 @@ def batch(subject, fn: Callable, calls: Iterable[tuple], *, seconds: float | Non
     many = getattr(fn, "remote_batch", None)
     if many is None:
         return [call(subject, fn, *args, seconds=seconds, what=what) for args in calls]
-    try:
-        with time_bound(seconds, f"{len(calls):,} calls of {what}"):
-            return many(calls)
-    except TimeoutError as exc:
-        fail(subject, str(exc))
-    except NotImplementedError:
-        fail(subject, f"{what} raised NotImplementedError: replace the placeholder with your code")
-    except Exception as exc:
-        fail(subject, f"{what} raised {type(exc).__name__}: {exc}")
+    with _teaching(subject, what), time_bound(seconds, f"{len(calls):,} calls of {what}"):
+        return many(calls)
 
 
 def route(router: Router, req: Request, pool_: Pool, *, allow: Iterable[str] | None = None) -> str:

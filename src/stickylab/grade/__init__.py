@@ -340,8 +340,9 @@ def _generated_course(workdir: Path, root: Path, assignment: str, overrides=None
             building.rename(cached)
         except OSError:             # made meanwhile by another self-grade: use theirs
             shutil.rmtree(building, ignore_errors=True)
+    # Course copies the configuration and the source itself; from the cache come the rest.
     shutil.copytree(cached, workdir, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("gradebook.db.backup-*", "exchange"))
+                    ignore=shutil.ignore_patterns("gradebook.db.backup-*", "exchange", "solutions", CONFIG))
     return Course(workdir, root, [assignment], overrides=overrides)
 
 

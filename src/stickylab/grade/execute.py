@@ -70,43 +70,40 @@ def backup_gradebook(db_url: str) -> Path | None:
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts the kernel inside a sandbox, talking over Unix sockets."""
 
-    sandbox = Any(None, help="the stickylab.grade.sandbox.Sandbox to run the kernel in (None: unsandboxed)")
-    limits_launcher = Any(None, help="a Sandbox whose launcher closes inherited files and sets limits")
+    sandbox = Any(None, help="the stickylab.grade.sandbox.Sandbox to run the kernel in")
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        if self.sandbox is not None:
-            if self.sandbox.uid is not None:
-                os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
-            kernel_cmd = self.sandbox.command(kernel_cmd, cwd=kw.get("cwd"))
-        launcher = self.sandbox or self.limits_launcher
-        if launcher is not None:
-            kernel_cmd = launcher.launcher(kernel_cmd)
+        if self.sandbox.uid is not None:
+            os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
+        kernel_cmd = self.sandbox.launcher(self.sandbox.command(kernel_cmd, cwd=kw.get("cwd")))
         self.kernel_spec.interrupt_mode = "message"     # a signal would reach bubblewrap, not the kernel
         log = Path(self.connection_file).with_name("kernel.log")
         kw["stdout"] = kw["stderr"] = open(log, "ab")    # noqa: SIM115 - the kernel's own, closed with it
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
+def _spawn(box: sb.Sandbox, argv: list[str], stdout, stderr, **env) -> subprocess.Popen:
+    """``argv`` started in ``box`` (its sandbox where enabled, its limits always), in its scratch folder."""
+    environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg", **env)
+    environment.pop("JPY_PARENT_PID", None)
+    return subprocess.Popen(box.launcher(box.command(argv)), stdin=subprocess.PIPE, stdout=stdout,
+                            stderr=stderr, cwd=box.scratch, env=environment, start_new_session=True)
+
+
 class _Verdict:
     """The clean process that runs test cells (see :mod:`stickylab.grade.verdict`)."""
 
-    def __init__(self, workspace: Path, sandbox: sb.Sandbox | None, limits_only: sb.Sandbox, log,
-                 fresh=None):
-        self.workspace, self.sandbox, self.limits_only, self.log = workspace, sandbox, limits_only, log
+    def __init__(self, workspace: Path, box: sb.Sandbox, log, fresh=None):
+        self.workspace, self.box, self.log = workspace, box, log
         self.proc: subprocess.Popen | None = None
         self.setup: list[str] = []
         self.fresh = fresh      # seed -> socket path of a fresh interpreter running the learner's cells
 
     def start(self) -> None:
         """Start the process (and run the setup cells seen so far in it)."""
-        argv = [sys.executable, "-m", "stickylab.grade.verdict"]
-        if self.sandbox is not None:
-            argv = self.sandbox.command(argv)
-        argv = (self.sandbox or self.limits_only).launcher(argv)
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
         self.stderr = open(self.workspace / "verdict.log", "ab")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     cwd=self.workspace / "verdict", env=env, start_new_session=True)
+        self.proc = _spawn(self.box, [sys.executable, "-m", "stickylab.grade.verdict"], subprocess.PIPE,
+                           self.stderr)
         for source in self.setup:
             self._ask({"op": "setup", "source": source}, 120)
 
@@ -248,22 +245,17 @@ class SandboxedExecute(Execute):
         limits = sb.Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes,
                            processes=self.processes)
         forbidden = self._forbidden(resources)
-        self._sandbox = sb.Sandbox(self._learner_dir, forbidden, limits, extra_binds=[rpc]) if safe else None
+        self._box = sb.Sandbox(self._learner_dir, forbidden, limits, extra_binds=[rpc], enabled=safe)
         verdict_limits = sb.Limits(cpu_seconds=max(self.cpu_seconds, 600), memory_bytes=self.memory_bytes,
                                    processes=self.processes)
-        verdict_box = sb.Sandbox(self._workspace / "verdict", forbidden, verdict_limits, extra_binds=[rpc])
-        self._limits_only = sb.Sandbox(self._learner_dir, limits=limits)
-        if self._sandbox is not None:
-            self._sandbox.prepare()
-            verdict_box.prepare()
+        verdict_box = sb.Sandbox(self._workspace / "verdict", forbidden, verdict_limits, extra_binds=[rpc],
+                                 enabled=safe)
+        self._box.prepare()
+        verdict_box.prepare()
         self._socket = str(rpc / "learner.sock")
-        self._verdict = _Verdict(self._workspace, verdict_box if safe else None,
-                                 sb.Sandbox(self._workspace / "verdict", limits=verdict_limits), self.log,
-                                 fresh=self._fresh)
+        self._verdict = _Verdict(self._workspace, verdict_box, self.log, fresh=self._fresh)
         self._sources: list[str] = []
         self._fresh_procs: list[subprocess.Popen] = []
-        self._limits = limits
-        self._forbidden_paths = forbidden
         self._rpc = rpc
         self._deadline = time.monotonic() + self.notebook_seconds
         self._stopped: str | None = None
@@ -290,8 +282,8 @@ class SandboxedExecute(Execute):
         """A :class:`SandboxedKernelManager` on Unix sockets in the learner's scratch folder."""
         kernel_dir = self._learner_dir / ".kernel"
         kernel_dir.mkdir(exist_ok=True)
-        if self._sandbox is not None and self._sandbox.uid is not None:
-            os.chown(kernel_dir, self._sandbox.uid, self._sandbox.uid)
+        if self._box.uid is not None:
+            os.chown(kernel_dir, self._box.uid, self._box.uid)
         if not self.kernel_name:
             self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
         import zmq.asyncio
@@ -300,7 +292,7 @@ class SandboxedExecute(Execute):
         # manager is collected, and that can block forever on a socket still open.
         self.km = SandboxedKernelManager(kernel_name=self.kernel_name, config=self.config,
                                          context=zmq.asyncio.Context.instance(),
-                                         sandbox=self._sandbox, limits_launcher=self._limits_only,
+                                         sandbox=self._box,
                                          transport="ipc", ip=str(kernel_dir / "k"),
                                          connection_file=str(kernel_dir / "kernel.json"))
         return self.km
@@ -351,18 +343,12 @@ class SandboxedExecute(Execute):
         n = len(self._fresh_procs)
         scratch = self._workspace / f"fresh-{n}"
         socket_path = str(self._rpc / f"fresh-{n}.sock")
-        argv = [sys.executable, "-m", "stickylab.grade.fresh", socket_path]
-        box = sb.Sandbox(scratch, self._forbidden_paths, self._limits, extra_binds=[self._rpc])
-        if self._sandbox is not None:
-            box.prepare()
-            argv = box.command(argv)
-        else:
-            scratch.mkdir()
-        env = dict(os.environ, PYTHONHASHSEED=str(seed), PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
-        env.pop("JPY_PARENT_PID", None)
+        box = sb.Sandbox(scratch, self._box.forbidden, self._box.limits, extra_binds=[self._rpc],
+                         enabled=self._box.enabled)
+        box.prepare()
         with open(self._workspace / f"fresh-{n}.log", "ab") as log:
-            proc = subprocess.Popen(box.launcher(argv), stdin=subprocess.PIPE, stdout=log, stderr=log,
-                                    cwd=scratch, env=env, start_new_session=True)
+            proc = _spawn(box, [sys.executable, "-m", "stickylab.grade.fresh", socket_path], log, log,
+                          PYTHONHASHSEED=str(seed))
         self._fresh_procs.append(proc)
         with contextlib.suppress(OSError):
             proc.stdin.write(json.dumps(self._sources).encode())

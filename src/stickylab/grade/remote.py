@@ -359,18 +359,9 @@ class Connection:
     def _read(self, deadline: float) -> dict:
         """The next whole message; a timeout keeps what has arrived of it for the next read."""
         while True:
-            if len(self.buffer) >= 4:
-                size = int.from_bytes(self.buffer[:4], "big")
-                if size > wire.MAX_MESSAGE:
-                    raise wire.WireError(f"a message of {size:,} bytes is larger than the limit of "
-                                         f"{wire.MAX_MESSAGE:,}")
-                if len(self.buffer) >= 4 + size:
-                    body = bytes(self.buffer[4:4 + size])
-                    del self.buffer[:4 + size]
-                    message = json.loads(body)
-                    if type(message) is not dict:
-                        raise wire.WireError("a message must be a JSON object")
-                    return message
+            message = wire.take_message(self.buffer)
+            if message is not None:
+                return message
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("no answer in time")

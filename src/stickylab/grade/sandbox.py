@@ -162,14 +162,18 @@ class Sandbox:
             is refused.
         limits: resource limits; ``None`` for none.
         extra_binds: more folders to bind read-write (a socket folder shared with the grader).
+        enabled: False for unsandboxed grading: then only the limits apply (and the launcher
+            still closes inherited files).
     """
 
-    def __init__(self, scratch: Path, forbidden=(), limits: Limits | None = Limits(), extra_binds=()):
+    def __init__(self, scratch: Path, forbidden=(), limits: Limits | None = Limits(), extra_binds=(),
+                 enabled: bool = True):
         self.scratch = Path(scratch).resolve()
         self.forbidden = [Path(p).resolve() for p in forbidden]
         self.limits = limits
         self.extra_binds = [Path(p).resolve() for p in extra_binds]
-        self.uid = secrets.choice(SANDBOX_UIDS) if os.getuid() == 0 else None
+        self.enabled = enabled
+        self.uid = secrets.choice(SANDBOX_UIDS) if enabled and os.getuid() == 0 else None
 
     def readable(self) -> list[Path]:
         """The folders bound read-only, each checked against the forbidden paths."""
@@ -184,7 +188,9 @@ class Sandbox:
         return out
 
     def command(self, argv: list[str], cwd: Path | None = None) -> list[str]:
-        """``argv`` run inside the sandbox."""
+        """``argv`` run inside the sandbox (``argv`` itself where the sandbox is not enabled)."""
+        if not self.enabled:
+            return list(argv)
         args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
                 "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
         if self.uid is None:

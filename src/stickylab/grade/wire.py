@@ -26,7 +26,7 @@ from ..model import Cookie, Headers, Pool, Request, Response
 from ..scenario import Scenario
 
 __all__ = ["MAX_MESSAGE", "WireError", "decode", "decode_pool", "encode", "pool_key", "read_message",
-           "write_message"]
+           "take_message", "write_message"]
 
 #: Largest message either side accepts (bytes of JSON).
 MAX_MESSAGE = 32 * 1024 * 1024
@@ -236,9 +236,30 @@ def write_message(sock, message: dict) -> None:
 def read_message(sock) -> dict:
     """Receive one message; :class:`EOFError` if the other side closed the connection."""
     (size,) = _LENGTH.unpack(_read_exactly(sock, _LENGTH.size))
+    return _parse(_read_exactly(sock, _checked(size)))
+
+
+def take_message(buffer: bytearray) -> dict | None:
+    """The first whole message in ``buffer`` (removed from it), or None while it is incomplete."""
+    if len(buffer) < _LENGTH.size:
+        return None
+    (size,) = _LENGTH.unpack_from(buffer)
+    end = _LENGTH.size + _checked(size)
+    if len(buffer) < end:
+        return None
+    body = bytes(buffer[_LENGTH.size:end])
+    del buffer[:end]
+    return _parse(body)
+
+
+def _checked(size: int) -> int:
     if size > MAX_MESSAGE:
         raise WireError(f"a message of {size:,} bytes is larger than the limit of {MAX_MESSAGE:,}")
-    message = json.loads(_read_exactly(sock, size))
+    return size
+
+
+def _parse(body: bytes) -> dict:
+    message = json.loads(body)
     if type(message) is not dict:
         raise WireError("a message must be a JSON object")
     return message
