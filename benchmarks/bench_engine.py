@@ -43,20 +43,20 @@ def bare_loop(workload, pool) -> float:
     router = DictSticky()
     route, addresses = router.route, workload.addresses
     users = workload.keeps_cookies.size
-    jars = [{} for _ in range(users)]
+    jars = [sl.Cookies() for _ in range(users)]     # read-only, as every request's cookies are
     headers = [sl.Headers({"x-user-id": f"u{u}"}) for u in range(users)]
     start = time.perf_counter()
     for t, u, a in zip(workload.times.tolist(), workload.users.tolist(), workload.addr.tolist()):
         jar = jars[u]
         route(sl.Request(addresses[a], headers[u], jar, "/app", t), pool)
         if "STICKY" not in jar:
-            jars[u] = {"STICKY": f"c{u}"}
+            jars[u] = sl.Cookies({"STICKY": f"c{u}"})
     return time.perf_counter() - start
 
 
 def floor_loop(workload, pool) -> float:
     """Seconds for the barest loop: one shared headers and cookie object, a dict keyed by address."""
-    table, addresses, headers, cookies = {}, workload.addresses, sl.Headers(), {}
+    table, addresses, headers, cookies = {}, workload.addresses, sl.Headers(), sl.Cookies()
     healthy = pool.healthy
     start = time.perf_counter()
     for t, a in zip(workload.times.tolist(), workload.addr.tolist()):

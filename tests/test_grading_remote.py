@@ -29,8 +29,12 @@ LEARNER = textwrap.dedent('''
         def __init__(self):
             self.seen = {}
             self.versions = []
+            self.refusals = []
         def route(self, request, pool):
-            request.cookies["LB"] = "forged"       # a learner's mistake: it must stay here
+            try:
+                request.cookies["LB"] = "forged"   # a learner's mistake: refused where it is made
+            except TypeError as exc:
+                self.refusals.append(str(exc))
             self.versions.append((id(pool), pool.version))
             if not pool.healthy:
                 raise sl.NoHealthyInstance("none")
@@ -168,6 +172,7 @@ def test_a_learners_router_is_a_router_here_and_its_cookie_writes_stay_there(lea
     req = grading.request("198.51.100.1")
     grading.route(router, req, grading.pool())
     assert req.cookies == {}, "the learner's write to request.cookies reached the caller"
+    assert router.refusals and "read-only" in router.refusals[0]
 
 
 def test_a_pool_keeps_its_identity_and_version_on_the_other_side(learner):

@@ -123,3 +123,17 @@ def test_request_cookies_are_read_only_and_survive_copy_and_pickle():
     assert type(clone) is sl.Cookies and clone == cookies == {"A": "1"} and copy.deepcopy(cookies) == cookies
     bare = sl.Request("198.51.100.1")
     assert bare.cookies == {} and type(bare.cookies) is sl.Cookies
+
+
+def test_a_hand_built_request_copies_its_cookies_into_a_read_only_mapping():
+    jar = {"LB": "i1"}
+    request = sl.Request("198.51.100.1", cookies=jar)
+    assert type(request.cookies) is sl.Cookies and request.cookies == {"LB": "i1"}
+    with pytest.raises(TypeError, match="read-only"):
+        request.cookies["LB"] = "i2"
+    jar["LB"] = "i0"            # the caller's dict is the caller's: the request keeps what it was sent
+    assert request.cookies["LB"] == "i1"
+    sent = sl.Cookies({"A": "1"})
+    assert sl.Request("198.51.100.1", cookies=sent).cookies is sent     # already read-only: no copy
+    with pytest.raises(TypeError, match="cookies must be a mapping.*'LB'"):
+        sl.Request("198.51.100.1", cookies=[("LB", "i1")])

@@ -109,6 +109,8 @@ class _Run:
         self.servers = [self._server(k) for k in range(sc.instances)]
         self.live = {s.id: s for s in self.servers}
         self.pool = Pool(healthy=list(self.live), load=self.in_flight)
+        self.states = {s.id: ev.HEALTHY for s in self.servers}    # as they are
+        self.unnoticed: dict[str, tuple[float, str]] = {}   # failed, not yet detected: id -> (when, seen as)
         self.browsers = [Browser(keeps_cookies=keeps) for keeps in keeps_cookies]
         self.now = 0.0
         self.next_purge = _PURGE_EVERY
@@ -125,14 +127,23 @@ class _Run:
 
     # -- the clock -------------------------------------------------------------------------
     def next_check(self) -> float:
-        """When the loop must next call :meth:`advance`: the next event or purge."""
-        return min(self.plan[0][0].at if self.plan else math.inf, self.next_purge)
+        """When the loop must next call :meth:`advance`: the next event, detection or purge."""
+        detection = min((when for when, _ in self.unnoticed.values()), default=math.inf)
+        return min(self.plan[0][0].at if self.plan else math.inf, detection, self.next_purge)
 
     def advance(self, now: float) -> float:
-        """Apply the events due by ``now`` and purge if it is time; return :meth:`next_check`."""
+        """Apply the events and detections due by ``now``, purge if it is time; return :meth:`next_check`."""
         plan = self.plan
-        while plan and plan[0][0].at <= now:
-            self.apply(*plan.popleft())
+        while plan or self.unnoticed:
+            detection = min(self.unnoticed.items(), key=lambda item: item[1][0], default=None)
+            event_at = plan[0][0].at if plan else math.inf
+            if detection is not None and detection[1][0] <= min(now, event_at):
+                del self.unnoticed[detection[0]]
+                self.update_pool()
+            elif event_at <= now:
+                self.apply(*plan.popleft())
+            else:
+                break
         if now >= self.next_purge:
             self.purge(now)
             self.next_purge = now + _PURGE_EVERY
@@ -140,8 +151,7 @@ class _Run:
 
     def finish(self) -> None:
         """Apply the events after the last request: they still change the pool (and its series)."""
-        while self.plan:
-            self.apply(*self.plan.popleft())
+        self.advance(math.inf)
 
     def apply(self, event: ev.Event, touched: list[str], states: dict[str, str]) -> None:
         """Carry out one event on the instances and the pool."""
@@ -151,11 +161,23 @@ class _Run:
                 self.servers.append(self._server(index))
             if states[iid] in (ev.FAILED, ev.REMOVED):
                 self.servers[index].crash()
+            if iid in self.unnoticed:           # back, or gone, before the balancer noticed
+                del self.unnoticed[iid]
+        if isinstance(event, ev.Fail) and event.detect > 0:
+            self.unnoticed[event.id] = (event.at + event.detect, self.states[event.id])
+        self.states = states
         self.live = {s.id: s for s in self.servers if states[s.id] in (ev.HEALTHY, ev.DRAINING)}
+        self.update_pool()
+
+    def update_pool(self) -> None:
+        """Show routers the pool as the balancer believes it: failures it has not detected look live."""
+        seen = dict(self.states)
+        for iid, (_, before) in self.unnoticed.items():
+            seen[iid] = before
         self.pool.update(
-            healthy=[i for i, s in states.items() if s == ev.HEALTHY],
-            draining=[i for i, s in states.items() if s == ev.DRAINING],
-            members=[i for i, s in states.items() if s != ev.REMOVED])
+            healthy=[i for i, s in seen.items() if s == ev.HEALTHY],
+            draining=[i for i, s in seen.items() if s == ev.DRAINING],
+            members=[i for i, s in seen.items() if s != ev.REMOVED])
 
     def purge(self, now: float) -> None:
         """Forget expired sessions (abandoned ones) where they have piled up: see :meth:`App.tidy`."""

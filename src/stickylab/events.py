@@ -65,10 +65,32 @@ class _InstanceEvent(Event):
         return [self.id]
 
 
+@dataclass(frozen=True, repr=False)
 class Fail(_InstanceEvent):
-    """Instance ``id`` crashes at ``at``: its in-memory sessions and cache are gone."""
+    """Instance ``id`` crashes at ``at``: its in-memory sessions and cache are gone.
 
+    ``detect`` is how long the balancer takes to notice (seconds, default 0: at once).
+    Until ``at + detect`` the instance stays in the pool as it was, routers keep sending
+    it requests, and those requests fail. Health checks set that window: HAProxy's
+    default ``inter 2s fall 3`` marks a server DOWN after three failed checks two seconds
+    apart, about 6 s [HAProxy configuration.txt, "inter" and "fall"].
+    """
+
+    detect: float = 0.0
     needs, becomes = (HEALTHY, DRAINING), FAILED
+
+    def __post_init__(self):
+        super().__post_init__()
+        detect = self.detect
+        if isinstance(detect, bool) or not isinstance(detect, Real) or not 0 <= detect < math.inf:
+            raise ValueError(f"{self!r}: detect must be a finite number of seconds >= 0, "
+                             f"got detect={detect!r}")
+        if not isinstance(detect, int | float):     # a numpy number: keep the Python one
+            object.__setattr__(self, "detect", float(detect))
+
+    def __repr__(self) -> str:
+        more = f", detect={self.detect!r}" if self.detect else ""
+        return f"Fail(id={self.id!r}, at={self.at!r}{more})"
 
 
 class Recover(_InstanceEvent):

@@ -87,16 +87,22 @@ class Cookies(dict):
 NO_COOKIES = Cookies()
 
 
+def _cookie_pairs(cookies) -> dict:
+    """``cookies`` as a dict of name -> value; anything that is not a mapping is a TypeError naming it."""
+    if not isinstance(cookies, Mapping):
+        raise TypeError(f"cookies must be a mapping of name -> value, got cookies={cookies!r}")
+    return dict(cookies)
+
+
 class Request:
     """One HTTP request as a load balancer sees it.
 
     Attributes:
         client_ip: the source address of the connection (a NAT's address for users behind one).
         headers: :class:`Headers`, case-insensitive.
-        cookies: name -> value, as the client sent them, for reading only. A
-            :class:`~stickylab.browser.Browser` (the client of the simulator, the grading
-            helpers and the steppers) sends them as a read-only :class:`Cookies`; a
-            mapping passed here is kept as it is.
+        cookies: name -> value, as the client sent them: a read-only :class:`Cookies`
+            (a mapping passed here is copied into one), so a router can change nothing
+            the client or another request holds.
         path: the request path, e.g. ``"/login"``.
         time: seconds since the start of the run (wall-clock seconds in the live lab).
     """
@@ -107,7 +113,8 @@ class Request:
                  cookies: Mapping[str, str] | None = None, path: str = "/", time: float = 0.0):
         self.client_ip = client_ip
         self.headers = headers if type(headers) is Headers else Headers(headers or {})
-        self.cookies = NO_COOKIES if cookies is None else cookies
+        self.cookies = (cookies if type(cookies) is Cookies else
+                        NO_COOKIES if not cookies else Cookies(_cookie_pairs(cookies)))
         self.path = path
         self.time = time
 
