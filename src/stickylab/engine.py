@@ -16,6 +16,8 @@ The model, piece by piece:
   the engine's own, and so is ``Pool.load``: the requests in flight at an instance.
 - The engine never fixes a router's choice: a request sent to a dead or unknown
   instance fails, and so does one the router could not place (:class:`NoHealthyInstance`).
+- Routers see the pool as the balancer believes it: a failure with a detection time
+  (``Fail(..., detect=6.0)``) leaves the dead instance in the pool until it is noticed.
 
 The engine itself is an event loop: requests in time order, with the run's events (and
 a periodic purge of expired sessions) applied when they fall due. What it records per
