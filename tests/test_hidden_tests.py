@@ -66,11 +66,14 @@ def run(assignment: str, kind: str) -> dict[str, str | None]:
     return results
 
 
-def _kinds(assignment: str) -> list[str]:
-    return sorted(p.stem for p in (subs.HERE / assignment).glob("wrong*.py"))
+def _kinds(assignment: str, prefix: str = "wrong") -> list[str]:
+    return sorted(p.stem for p in (subs.HERE / assignment).glob(f"{prefix}*.py"))
 
 
-CASES = [(a, k) for a in subs.assignments() for k in ["solution", *_kinds(a)]]
+# Each right*.py is a correct answer written another way than the solution (other data
+# structures, other names, another reading of what the text leaves open): it must pass
+# every test, hidden ones included, or a test asks for more than the exercise says.
+CASES = [(a, k) for a in subs.assignments() for k in ["solution", *_kinds(a, "right"), *_kinds(a)]]
 
 
 @pytest.mark.slow
@@ -87,6 +90,15 @@ def test_submission_fails_exactly_what_it_names(assignment, kind):
         assert "hidden" in gid, f"{assignment}/{kind}: a wrong answer must fail hidden tests only ({gid})"
         assert phrase.lower() in results[gid].lower(), (
             f"{assignment}/{kind}: {gid} failed with\n{results[gid]}\nwhich does not mention {phrase!r}")
+
+
+@pytest.mark.parametrize("assignment", subs.assignments())
+def test_every_right_submission_says_how_it_differs_and_expects_no_failure(assignment):
+    for kind in _kinds(assignment, "right"):
+        path = subs.HERE / assignment / f"{kind}.py"
+        sections, expect = subs.parse(path)
+        assert sections and not expect, f"{path}: a right answer replaces cells and fails no test"
+        assert path.read_text().startswith('"""'), f"{path}: open with a docstring saying how it differs"
 
 
 @pytest.mark.parametrize("assignment", subs.assignments())

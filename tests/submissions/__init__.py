@@ -78,8 +78,8 @@ def fill(assignment: str, sections: dict[str, str]) -> nbformat.NotebookNode:
 
 
 def submission(assignment: str, kind: str) -> tuple[nbformat.NotebookNode, dict[str, str]]:
-    """The notebook of a reference submission (``solution``, ``release``, ``wrong``, ``hostile``)
-    and the test cells it must fail (grade_id -> phrase)."""
+    """The notebook of a reference submission (``solution``, ``release``, ``right*``, ``wrong*``,
+    ``hostile``) and the test cells it must fail (grade_id -> phrase)."""
     if kind == "solution":
         return fill(assignment, solution_sections(assignment)), {}
     if kind == "release":
