@@ -271,6 +271,7 @@ def _loop(run: _Run, wl) -> tuple[array, array]:
     codes, dones = array("i"), array("d")       # raw C values: no object per request kept alive
     add_code, add_done = codes.append, dones.append
     response = Response()   # one object, reset per request: valid only during on_response
+    unset: list = []        # its cookies while nobody has set one (replaced once somebody does)
     live_get = run.live.get
     next_check = run.next_check()
     for t, u, kind, ip, path in _requests(wl):
@@ -330,13 +331,15 @@ def _loop(run: _Run, wl) -> tuple[array, array]:
 
         # The response: the application's cookies, then whatever the router adds.
         if on_response is not None:
-            response.cookies = cookies or []
+            response.cookies = cookies or unset
             try:
                 on_response(request, iid, response)
             except Exception as exc:
                 raise RouterError(f"{_describe(router)}.on_response raised {type(exc).__name__}: "
                                   f"{exc} for {request!r}") from exc
             cookies = response.cookies
+            if cookies is unset and unset:      # the router appended: hand the list over
+                unset = []
         if cookies:
             browser.store(cookies, t)
         if kind == logout:

@@ -155,7 +155,7 @@ class CookieInsert(Router):
                 iid = None if found is None else found[0]
             else:
                 iid = self._by_tag.get(value)
-            if iid is not None and (self.persist or pool.is_up(iid)):
+            if iid is not None and (pool.is_up(iid) or self.persist):
                 return iid
         return self.balance.route(request, pool)
 
