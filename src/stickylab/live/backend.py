@@ -1,0 +1,245 @@
+"""One instance of the application, served over real HTTP: ``python -m stickylab.live.backend``.
+
+The pages (every response names the instance in ``X-Instance`` and says in ``X-Cache``
+whether the user's data was in this process's cache):
+
+- ``/login``: starts a session (:meth:`App.login`) and sets the ``SESSION`` cookie
+  (``?user=NAME`` says who logs in: it keys the cache, as ``X-User-Id`` does afterwards).
+- ``/logout``: ends it and deletes the cookie (``X-Session: ended``, or ``missing``).
+- ``/cart``: GET lists the session's cart, POST ``?item=NAME`` adds to it (session data).
+- ``/health``: ``ok``, for the balancer's health checks (needs no session).
+- any other path: a page that needs the session. Without one here (never logged in,
+  expired, or held in another instance's memory) it is ``401`` with a body saying so and
+  ``X-Session: missing``, and, as :meth:`App.serve` does, a new empty session starts
+  (a fresh ``SESSION`` cookie): the user was logged out and is signed in again here.
+
+The session is named by the ``SESSION`` cookie, else by ``Authorization: Bearer``, as in
+:meth:`stickylab.App.handle`. The process exits when its parent does: it reads stdin
+until EOF (the parent holds the other end) and, on Linux, asks for ``SIGKILL`` when
+the parent dies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import threading
+import time
+
+from aiohttp import web
+
+from ..app import LOGIN_PATH, LOGOUT_PATH, SESSION_COOKIE
+from ..trace import LOST
+from ..model import Cookie
+from .cookies import BadCookie, parse_cookie_header
+from .stores import MAX_CART, MAX_ITEM, StoreDown, make_store
+
+__all__ = ["BACKEND", "INSTANCE_HEADER", "Backend", "make_app", "main"]
+
+#: The header naming the instance that served a response.
+INSTANCE_HEADER = "X-Instance"
+
+
+#: Requests between looks for expired in-memory sessions (see :meth:`App.tidy`).
+_TIDY_EVERY = 1000
+
+
+def store_is_shared(store) -> bool:
+    """True if ``store`` keeps sessions outside this process (they expire there, not here)."""
+    return store.shared
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean the session store is unreachable (Redis, SQLite)."""
+    import sqlite3
+
+    errors: list[type[BaseException]] = [StoreDown, OSError, sqlite3.OperationalError]
+    try:
+        import redis
+
+        errors.append(redis.RedisError)
+    except ImportError:             # pragma: no cover - redis-py is in requirements.txt
+        pass
+    return tuple(errors)
+
+
+class Backend:
+    """The HTTP side of one instance: reads the session, asks the :class:`App`, writes headers."""
+
+    def __init__(self, instance: str, store, session_timeout: float = 1800.0):
+        self.instance, self.store = instance, store
+        self.app = store.app(session_timeout)
+        self.errors = _store_errors()
+        self.served = 0
+
+    # -- reading the request -------------------------------------------------------------
+    @staticmethod
+    def token(request: web.Request) -> str | None:
+        """The session token: the SESSION cookie, else ``Authorization: Bearer``."""
+        cookies = parse_cookie_header(request.headers.getall("Cookie", []))
+        token = cookies.get(SESSION_COOKIE)
+        if token is None:
+            bearer = request.headers.get("Authorization", "")
+            token = bearer[7:] if bearer.startswith("Bearer ") else None
+        return token or None
+
+    def reply(self, request: web.Request, status: int, text: str, token: str | None,
+              **headers) -> web.Response:
+        """A response with the instance and cache headers.
+
+        The cache is keyed as in :meth:`App.handle` (``X-User-Id``, else the session, else
+        the address), except that a login names its user in ``?user=``, as a login form would.
+        """
+        user = request.headers.get("X-User-Id") or (request.path == LOGIN_PATH and request.query.get("user"))
+        hit = self.app.warm(user or token or request.remote)
+        response = web.Response(status=status, text=text + "\n", headers=headers)
+        response.headers[INSTANCE_HEADER] = self.instance
+        response.headers["X-Cache"] = "HIT" if hit else "MISS"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    # -- the pages ------------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.Response:
+        """Every request: bad cookies are a 400/431, an unreachable store a 503."""
+        try:
+            token = self.token(request)
+        except BadCookie as exc:
+            return web.Response(status=exc.status, text=f"{exc.status}: {exc}\n")
+        self.served += 1
+        if self.served % _TIDY_EVERY == 0 and not store_is_shared(self.store):
+            self.app.tidy(time.time())      # forget expired sessions held in this process's memory
+        try:
+            return self.page(request, token, time.time())
+        except self.errors as exc:
+            return web.Response(status=503, text=f"503: the session store is unreachable "
+                                f"({type(exc).__name__}: {exc})\n", headers={INSTANCE_HEADER: self.instance})
+
+    def page(self, request: web.Request, token: str | None, now: float) -> web.Response:
+        """The page ``request.path`` names, as :meth:`App.serve` decides (login, logout, a lost session)."""
+        path = request.path
+        if path == "/health":
+            return web.Response(text="ok\n", headers={INSTANCE_HEADER: self.instance})
+        flags, new, cookies = self.app.serve(path, token, now)
+        if path == LOGIN_PATH:
+            response = self.reply(request, 200, f"Logged in on {self.instance}.", new,
+                                  **{"X-Session": "new"})
+        elif path == LOGOUT_PATH:
+            response = self.logout(request, token, not flags & LOST)
+        elif flags & LOST:
+            text = (f"401 Unauthorized: instance {self.instance} holds no session for this request (never "
+                    "logged in, expired, or kept in another instance's memory): you were logged out. "
+                    "A new, empty session starts here.")
+            response = self.reply(request, 401, text, new, **{"X-Session": "missing"})
+        elif path == "/cart":
+            response = self.cart(request, new)
+        else:
+            response = self.reply(request, 200, f"Hello from {self.instance}: your session is here.", new,
+                                  **{"X-Session": "ok"})
+        for cookie in cookies or ():
+            response.headers.add("Set-Cookie", cookie.header())
+        return response
+
+    def logout(self, request: web.Request, token: str | None, ended: bool) -> web.Response:
+        """The answer to a logout (App.serve ended the session, if it was here, and deletes the cookie)."""
+        if ended and token:
+            self.store.forget(token)
+        return self.reply(request, 200, "Logged out." if ended else "No session here to log out of.",
+                          None, **{"X-Session": "ended" if ended else "missing"})
+
+    def cart(self, request: web.Request, token: str) -> web.Response:
+        """GET: the cart; POST ``?item=NAME``: add NAME (a new token for stateless sessions)."""
+        headers = {"X-Session": "ok"}
+        if request.method == "POST":
+            item = request.query.get("item", "")
+            if not item or len(item) > MAX_ITEM or not item.isprintable():
+                return self.reply(request, 400, f"400: item must be 1 to {MAX_ITEM} printable characters, "
+                                  f"got {item[:MAX_ITEM]!r}", token, **headers)
+            if len(self.store.cart(self.app, token)) >= MAX_CART:
+                return self.reply(request, 409, f"409: the cart is full ({MAX_CART} items)", token, **headers)
+            new = self.store.add(self.app, token, item)
+            if new is not None:
+                token = new
+                headers["Set-Cookie"] = Cookie(SESSION_COOKIE, new).header()
+                headers["X-Session"] = "reissued"
+        items = self.store.cart(self.app, token)
+        return self.reply(request, 200, "cart: " + ", ".join(items), token, **headers)
+
+
+#: Where an application made by :func:`make_app` keeps its :class:`Backend`.
+BACKEND = web.AppKey("backend", Backend)
+
+
+def make_app(instance: str, store, session_timeout: float = 1800.0) -> web.Application:
+    """The aiohttp application of instance ``instance`` keeping sessions in ``store``."""
+    backend = Backend(instance, store, session_timeout)
+    app = web.Application(client_max_size=64 * 1024)
+    app.router.add_route("*", "/{tail:.*}", backend.handle)
+    app[BACKEND] = backend
+    return app
+
+
+# -- the process ----------------------------------------------------------------------------------
+def _exit_with_parent(parent: int) -> None:
+    """Exit when the parent goes: SIGKILL on its death (Linux), and stdin EOF (anywhere)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)       # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(0)
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        finally:
+            os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m stickylab.live.backend",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--id", required=True, help="the instance id, e.g. i0")
+    parser.add_argument("--store", default="memory", help="memory, sqlite:PATH, redis://HOST:PORT/DB or jwt")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0: any free port (printed on stdout)")
+    parser.add_argument("--session-timeout", type=float, default=1800.0)
+    parser.add_argument("--prefix", default="stickylab:", help="Redis key prefix")
+    parser.add_argument("--parent", type=int, default=None, help="exit when this process is gone")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve one instance; print ``READY <port>`` once listening, stop on SIGTERM or SIGINT."""
+    args = _arguments(argv)
+    if args.parent is not None:
+        _exit_with_parent(args.parent)
+    secret = os.environ.get("STICKYLAB_JWT_SECRET")
+    store = make_store(args.store, secret=bytes.fromhex(secret) if secret else None, prefix=args.prefix)
+    asyncio.run(serve(make_app(args.id, store, args.session_timeout), args.host, args.port))
+
+
+async def serve(app: web.Application, host: str, port: int) -> None:
+    """Listen on ``host:port`` until SIGTERM or SIGINT."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=512)
+    await site.start()
+    print(f"READY {runner.addresses[0][1]}", flush=True)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+if __name__ == "__main__":
+    main()

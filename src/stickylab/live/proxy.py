@@ -1,0 +1,336 @@
+"""The reverse proxy: each HTTP request becomes a :class:`~stickylab.Request` for a real router.
+
+Per request, as a real balancer does it:
+
+1. read the client's address, headers, cookies and path (a malformed or oversized
+   ``Cookie`` header is a 400 or 431; aiohttp refuses oversized request lines and headers
+   with a 400 itself);
+2. ask ``router.route(request, pool)``; a router that raises, or answers something that is
+   not an instance id, is reported by name with the request (a 500 page and a log line),
+   and the proxy carries on; an id that names no backend is a 400 (it came from the
+   client's cookie or header); :class:`~stickylab.NoHealthyInstance` is a 503;
+3. forward to that backend over a pooled keep-alive connection, with ``X-Forwarded-For``;
+4. give the backend's answer, its ``Set-Cookie`` headers read into the
+   :class:`~stickylab.Response`, to ``router.on_response``, and add the cookies the router
+   sets (an affinity cookie) to the answer.
+
+Health: a backend whose connection fails is marked down at once (a passive check), and
+every ``health_interval`` seconds each member's ``/health`` is asked (an active check,
+HAProxy ``check inter``): ``fall`` failures in a row mark it down, one success up. When the
+chosen backend is down, an idempotent request is routed again on the updated pool and
+retried once (HAProxy ``option redispatch`` with ``retries 1``): what the router then
+says goes (``CookieInsert`` picks a live instance; ``persist=True`` insists, and the
+client gets a 503). Other requests get the 503 at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from ..model import Cookies, Headers, NoHealthyInstance, Pool, Request, Response
+from ..routers import Router
+from .cookies import BadCookie, parse_cookie_header, parse_set_cookie
+
+__all__ = ["IDEMPOTENT", "Proxy", "RouterFailure"]
+
+log = logging.getLogger("stickylab.live.proxy")
+
+#: Methods a proxy may retry on another backend (RFC 9110 section 9.2.2).
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+#: Hop-by-hop headers (RFC 9110 section 7.6.1): never forwarded.
+_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+                  "transfer-encoding", "upgrade", "proxy-connection", "host", "content-length"})
+_CONNECT_ERRORS = (aiohttp.ClientConnectionError, asyncio.TimeoutError, OSError)
+
+
+class RouterFailure(Exception):
+    """The router raised or answered nonsense: ``status`` and a ``message`` naming it and the request."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class _Member:
+    """One backend as the proxy knows it."""
+
+    address: str             # host:port, never shown to clients
+    up: bool = True
+    draining: bool = False
+    fails: int = 0           # active checks failed in a row
+    in_flight: int = 0
+
+
+class Proxy:
+    """A reverse proxy on ``host:port`` routing with ``router`` over ``backends`` (id -> ``host:port``).
+
+    Args:
+        router: any :class:`~stickylab.Router`, used as given (its tables can be inspected).
+        backends: instance id -> ``"host:port"``, in creation order.
+        host: the address to listen on: loopback unless told otherwise.
+        port: 0 picks a free port (see :attr:`port` after :meth:`start`).
+        health_interval: seconds between active health checks of each backend.
+        fall: active checks failed in a row that mark a backend down.
+        retries: times an idempotent request is routed again when its backend is down.
+        timeout: seconds a backend has to answer.
+    """
+
+    def __init__(self, router: Router, backends: dict[str, str] | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0, health_interval: float = 0.5, fall: int = 2, retries: int = 1,
+                 timeout: float = 10.0):
+        if not isinstance(router, Router):
+            raise TypeError(f"router must be a stickylab Router, got {router!r}")
+        self.router, self.host, self.port = router, host, port
+        self.members: dict[str, _Member] = {iid: _Member(addr) for iid, addr in (backends or {}).items()}
+        self.pool = Pool(load=self._load)
+        self.health_interval, self.fall, self.retries, self.timeout = health_interval, fall, retries, timeout
+        #: The last router failures, newest last (also logged on ``stickylab.live.proxy``).
+        self.errors: deque[str] = deque(maxlen=100)
+        self._started = time.monotonic()
+        self._runner: web.AppRunner | None = None
+        self._client: aiohttp.ClientSession | None = None
+        self._health: asyncio.Task | None = None
+        self._update_pool()
+
+    # -- the pool ----------------------------------------------------------------------------
+    def _load(self, iid: str) -> int:
+        member = self.members.get(iid)
+        return member.in_flight if member else 0
+
+    def _update_pool(self) -> None:
+        m = self.members
+        self.pool.update(healthy=[i for i, b in m.items() if b.up and not b.draining],
+                         draining=[i for i, b in m.items() if b.up and b.draining], members=list(m))
+
+    def set_backend(self, iid: str, address: str, up: bool = True) -> None:
+        """Add backend ``iid`` at ``address``, or move it there (a restarted process); up unless told."""
+        member = self.members.get(iid)
+        if member is None:
+            self.members[iid] = _Member(address, up=up)
+        else:
+            member.address, member.up, member.fails = address, up, 0
+        self._update_pool()
+
+    def drain(self, iid: str, draining: bool = True) -> None:
+        """Let ``iid`` keep its sticky users but take no new ones (or take new ones again)."""
+        self._member(iid).draining = draining
+        self._update_pool()
+
+    def remove(self, iid: str) -> None:
+        """Take ``iid`` out of the pool for good."""
+        self._member(iid)
+        del self.members[iid]
+        self._update_pool()
+
+    def mark(self, iid: str, up: bool) -> None:
+        """Mark ``iid`` up or down (what the health checks do)."""
+        member = self.members.get(iid)
+        if member is not None and member.up != up:
+            member.up, member.fails = up, 0
+            log.info("backend %s is %s", iid, "UP" if up else "DOWN")
+            self._update_pool()
+
+    def _member(self, iid: str) -> _Member:
+        member = self.members.get(iid)
+        if member is None:
+            raise KeyError(f"no backend {iid!r}; backends: {', '.join(self.members) or 'none'}")
+        return member
+
+    # -- starting and stopping --------------------------------------------------------------------
+    async def start(self) -> int:
+        """Listen, start the health checks; return the port."""
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port, backlog=1024).start()
+        self.port = self._runner.addresses[0][1]
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=256, ttl_dns_cache=None)
+        self._client = aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=self.timeout, connect=1.0))
+        self._health = asyncio.get_running_loop().create_task(self._check_forever())
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop listening and checking; close the backend connections."""
+        if self._health is not None:
+            self._health.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._client is not None:
+            await self._client.close()
+
+    @property
+    def url(self) -> str:
+        """The proxy's base URL."""
+        return f"http://{self.host}:{self.port}"
+
+    # -- health checks -----------------------------------------------------------------------------
+    async def _check_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.health_interval)
+            await asyncio.gather(*(self._check(iid) for iid in list(self.members)))
+
+    async def _check(self, iid: str) -> None:
+        member = self.members.get(iid)
+        if member is None:
+            return
+        try:
+            async with self._client.get(f"http://{member.address}/health",
+                                        timeout=aiohttp.ClientTimeout(total=1.0)) as reply:
+                ok = reply.status == 200
+        except _CONNECT_ERRORS:
+            ok = False
+        if ok:
+            self.mark(iid, True)
+        elif member.up:
+            member.fails += 1
+            if member.fails >= self.fall:
+                self.mark(iid, False)
+
+    # -- one request ----------------------------------------------------------------------------------
+    def request_of(self, req: web.Request) -> Request:
+        """The router's view of an HTTP request (raises BadCookie for a bad Cookie header)."""
+        cookies = parse_cookie_header(req.headers.getall("Cookie", []))
+        return Request(req.remote or "", Headers(req.headers.items()), Cookies(cookies), req.path,
+                       time.monotonic() - self._started)
+
+    def route(self, request: Request) -> str:
+        """The router's choice, checked; RouterFailure says what went wrong and with which request."""
+        label = self.router.label()
+        try:
+            iid = self.router.route(request, self.pool)
+        except NoHealthyInstance as exc:
+            raise RouterFailure(503, f"no backend can take this request: {exc}") from None
+        except Exception as exc:
+            raise self._failure(500, f"router {label!r} raised {type(exc).__name__}: {exc} "
+                                f"while routing {request!r}", exc) from None
+        if type(iid) is not str:
+            raise self._failure(500, f"router {label!r} returned {iid!r}, which is not an instance id "
+                                f"(a string such as 'i0'), for {request!r}")
+        if iid not in self.members:
+            raise RouterFailure(400, f"router {label!r} chose {iid[:40]!r}, which is not a backend of "
+                                "this proxy (a cookie or header of the request named it?)")
+        return iid
+
+    def _failure(self, status: int, message: str, exc: BaseException | None = None) -> RouterFailure:
+        log.error("%s", message, exc_info=exc)
+        self.errors.append(message)
+        return RouterFailure(status, message)
+
+    async def handle(self, req: web.Request) -> web.StreamResponse:
+        """Serve one client request through the router and a backend."""
+        try:
+            request = self.request_of(req)
+        except BadCookie as exc:
+            return _page(exc.status, str(exc))
+        body = await req.read()
+        attempts = 1 + (self.retries if req.method in IDEMPOTENT else 0)
+        for attempt in range(attempts):
+            try:
+                iid = self.route(request)
+            except RouterFailure as exc:
+                return _page(exc.status, str(exc))
+            try:
+                status, headers, content = await self._forward(req, iid, body)
+            except _CONNECT_ERRORS as exc:
+                self.mark(iid, False)       # passive health check: the connection failed
+                if attempt + 1 == attempts:
+                    retried = " after a retry" if attempt else (
+                        "" if req.method in IDEMPOTENT else f" ({req.method} is not retried)")
+                    return _page(503, f"backend {iid} is down ({type(exc).__name__}){retried}")
+                continue
+            return self._answer(request, iid, status, headers, content)
+        raise AssertionError("unreachable")       # pragma: no cover
+
+    async def _forward(self, req: web.Request, iid: str, body: bytes):
+        """Send the request to backend ``iid``; its status, headers and body."""
+        member = self.members[iid]
+        headers = [(k, v) for k, v in req.headers.items() if k.lower() not in _HOP]
+        headers.append(("X-Forwarded-For", req.remote or ""))
+        headers.append(("X-Forwarded-Host", req.host))
+        member.in_flight += 1
+        try:
+            async with self._client.request(req.method, f"http://{member.address}{req.path_qs}",
+                                            headers=headers, data=body or None,
+                                            allow_redirects=False) as reply:
+                return reply.status, reply.headers, await reply.read()
+        finally:
+            member.in_flight -= 1
+
+    def _answer(self, request: Request, iid: str, status: int, headers, content: bytes) -> web.Response:
+        """The client's response: the backend's, plus what ``on_response`` adds."""
+        set_cookies = headers.getall("Set-Cookie", [])
+        app_cookies = [c for c in map(parse_set_cookie, set_cookies) if c is not None]
+        response = Response(status, {k: v for k, v in headers.items() if k.lower() != "set-cookie"},
+                            app_cookies)
+        try:
+            self.router.on_response(request, iid, response)
+        except Exception as exc:
+            message = (f"router {self.router.label()!r}.on_response raised {type(exc).__name__}: {exc} "
+                       f"for {request!r}")
+            return _page(500, self._failure(500, message, exc).args[0])
+        out = web.Response(status=status, body=content)
+        for k, v in headers.items():
+            if k.lower() not in _HOP and k.lower() != "set-cookie":
+                out.headers.add(k, v)
+        for raw in set_cookies:
+            out.headers.add("Set-Cookie", raw)
+        for cookie in response.cookies[len(app_cookies):]:
+            out.headers.add("Set-Cookie", cookie.header())
+        return out
+
+
+def _page(status: int, text: str) -> web.Response:
+    """A short plain-text error page from the proxy itself."""
+    return web.Response(status=status, text=f"{status} {_REASONS.get(status, '')}: {text}\n",
+                        headers={"Cache-Control": "no-store"})
+
+
+_REASONS = {400: "Bad Request", 431: "Request Header Fields Too Large", 500: "Router Error",
+            502: "Bad Gateway", 503: "Service Unavailable"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m stickylab.live.proxy --router NAME --backend i0=HOST:PORT ...``: the proxy alone.
+
+    Prints ``READY <port>`` once listening; stops on SIGTERM or SIGINT.
+    """
+    import argparse
+    import signal
+
+    from ..routers import make
+
+    parser = argparse.ArgumentParser(prog="python -m stickylab.live.proxy", description=main.__doc__)
+    parser.add_argument("--router", default="CookieInsert", help="a router name, e.g. RoundRobin")
+    parser.add_argument("--backend", action="append", default=[], help="ID=HOST:PORT, once per backend")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    backends = dict(b.split("=", 1) for b in args.backend)
+
+    async def serve() -> None:
+        proxy = Proxy(make(args.router), backends, host=args.host, port=args.port)
+        print(f"READY {await proxy.start()}", flush=True)
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await proxy.stop()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
