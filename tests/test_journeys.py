@@ -1,0 +1,497 @@
+"""The learner's and the instructor's journeys, in a real JupyterLab driven by a real Chromium.
+
+One JupyterLab server, started the way the README says (``python -m stickylab.jupyter``), serves
+a scratch copy of the course (JupyterLab autosaves: the checkout is never opened) to headless
+Chromium at a laptop's 1366x768:
+
+- the first screen: the start page, no news prompt, and what to do next without scrolling;
+- a lesson: Run All, then a dashboard's slider and router drop-down change its plot and numbers;
+- another lesson: Run All, then a dashboard's "Fail" button takes an instance and its sessions;
+- an exercise: a correct answer passes nbgrader's Validate button, a wrong one fails it, with
+  the test's message;
+- the class: the instructor generates and releases in the Formgrader, the learner fetches and
+  submits in the Assignments tab, the instructor collects and autogrades, and sees the score.
+
+The server runs as a fresh user would: its own empty Jupyter config, data, settings and
+workspace folders, and its own exchange. Each journey's end state is saved as a screenshot in
+``tests/.journeys/`` (made by the tests, and git-ignored by the ``.gitignore`` they put in it).
+Every wait is bounded; the server's process group is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+import submissions as subs
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = Path(__file__).resolve().parent / ".journeys"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+VIEWPORT = {"width": 1366, "height": 768}
+TOKEN = "stickylab-journeys"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium): "
+                                                "the browser journeys need the system's Chromium"),
+]
+
+LESSON = "course/02_what_sticky_sessions_are.ipynb"
+EVENTS_LESSON = "course/03_cookie_affinity.ipynb"        # a dashboard with failure buttons
+EXERCISE = "01_stateless_vs_sticky"
+CLASS_ASSIGNMENT = "05_stick_table"
+# A FirstSticky that remembers clients but sends every new one to the same instance.
+WRONG_STICKY = '''class FirstSticky(sl.Router):
+    """Always the first healthy instance: sticky, and no balance at all."""
+
+    def route(self, request, pool):
+        return pool.healthy[0]'''
+RAW_WIDGET = re.compile(r"\b(VBox|HBox|Box|IntSlider|FloatSlider|Dropdown|Image|Output|HTML)\(")
+
+
+# -- the server ------------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 5.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as answer:  # noqa: S310 - loopback only
+        return answer.read()
+
+
+class Lab:
+    """A running ``python -m stickylab.jupyter`` on loopback, serving ``root``."""
+
+    def __init__(self, root: Path, home: Path, exchange: Path):
+        self.root, self.exchange = root, exchange
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "STICKYLAB_EXCHANGE"))}
+        for name, folder in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
+                             ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+                             ("JUPYTERLAB_WORKSPACES_DIR", "workspaces")):
+            (home / folder).mkdir(parents=True, exist_ok=True)
+            env[name] = str(home / folder)
+        env["STICKYLAB_EXCHANGE"] = str(exchange)
+        from stickylab.grade import sandbox
+
+        if sandbox.check():        # no bubblewrap here: the Formgrader grades our own solution unsandboxed
+            env["STICKYLAB_UNSAFE_GRADING"] = "1"
+        self.log_path = home / "lab.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stickylab.jupyter", "--no-browser", f"--ServerApp.port={self.port}",
+             "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}"],
+            cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def wait_ready(self, seconds: float = 90.0) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                json.loads(_get(f"{self.url}/api/status?token={TOKEN}"))
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise TimeoutError(f"jupyter lab did not answer in {seconds:.0f} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        finally:
+            self._log.close()
+
+    def page_url(self, path: str = "", reset: bool = True) -> str:
+        where = f"/lab/tree/{path}" if path else "/lab"
+        return f"{self.url}{where}?token={TOKEN}" + ("&reset" if reset else "")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """The course's JupyterLab on a scratch copy of the course, as a fresh user with a fresh exchange."""
+    base = tmp_path_factory.mktemp("journeys")
+    root = base / "course"
+    root.mkdir()
+    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    for folder in ("course", "exercises", "solutions"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=ignore)
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    server = Lab(root, base / "home", base / "exchange")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+# -- the browser -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        # Chromium's own sandbox cannot run as root (how most containers run); the page is ours.
+        args = ["--no-sandbox"] if os.geteuid() == 0 else []
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots():
+    SHOTS.mkdir(exist_ok=True)
+    (SHOTS / ".gitignore").write_text("# screenshots of the browser journeys (tests/test_journeys.py)\n*\n")
+    return SHOTS
+
+
+@pytest.fixture
+def page(browser, lab, shots, request):
+    """A laptop-sized page; its end state is saved as ``tests/.journeys/<test>.png``."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        try:
+            page.screenshot(path=str(shots / f"{request.node.name}.png"))
+        finally:
+            context.close()
+
+
+def open_notebook(page, lab, path: str):
+    """Open ``path`` in a reset workspace; the visible notebook panel, once its kernel is idle."""
+    page.goto(lab.page_url(path), timeout=60_000)
+    notebook = page.locator(".jp-NotebookPanel:visible")
+    wait_for_kernel(notebook)
+    return notebook
+
+
+def wait_for_kernel(notebook, seconds: float = 60.0) -> None:
+    """Until the notebook's own kernel has started and is idle (the indicator says idle before that)."""
+    notebook.locator(".jp-KernelName", has_text="Python").wait_for(timeout=seconds * 1000)
+    notebook.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=seconds * 1000)
+
+
+def menu(page, top: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=top).click()
+    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+
+
+def run_all(page, notebook, seconds: float = 120.0) -> list[str]:
+    """Run > Run All Cells; wait until no cell is queued or running; the code cells' prompts."""
+    menu(page, "Run", "Run All Cells")
+    indicator = notebook.locator(".jp-Notebook-ExecutionIndicator")
+    prompts = notebook.locator(".jp-CodeCell .jp-InputArea-prompt")
+    deadline, quiet = time.monotonic() + seconds, 0
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        texts = [t.strip() for t in prompts.all_text_contents()]   # off-screen cells have no innerText
+        busy = indicator.get_attribute("data-status") != "idle" or any("*" in t for t in texts)
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 4:                    # idle for a second: Run All has finished (or stopped at an error)
+            return texts
+    raise AssertionError(f"Run All did not finish in {seconds:.0f} s: prompts {texts}")
+
+
+def save(page, notebook) -> None:
+    """Ctrl+S, and wait until the notebook's tab is no longer marked unsaved."""
+    notebook.locator(".jp-Notebook").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    page.locator(".lm-TabBar-tab.jp-mod-current:not(.jp-mod-dirty)").wait_for(timeout=20_000)
+
+
+def in_viewport(locator) -> bool:
+    box = locator.bounding_box()
+    return bool(box) and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"] \
+        and box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORT["width"]
+
+
+def no_widget_errors(notebook, seconds: float = 15.0) -> None:
+    """Every widget view has rendered (none still loading), none failed, none is shown as text."""
+    deadline = time.monotonic() + seconds
+    while "Loading widget" in notebook.text_content() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    text = notebook.text_content()
+    assert "Loading widget" not in text
+    assert "Error displaying widget" not in text
+    plain = notebook.locator(".jp-OutputArea-output[data-mime-type='text/plain']").all_text_contents()
+    raw = [t for t in plain if RAW_WIDGET.search(t)]
+    assert not raw, f"widgets shown as their model's text: {raw}"
+
+
+# -- journeys --------------------------------------------------------------------------------------
+
+def test_the_first_screen_is_the_start_page_with_what_to_do_next_and_no_news_prompt(page, lab):
+    page.goto(f"{lab.url}/?token={TOKEN}", timeout=60_000)       # where the README's command lands
+    page.wait_for_url(re.compile(r"/lab/tree/course/00_start\.ipynb"), timeout=30_000)
+    notebook = page.locator(".jp-NotebookPanel:visible")
+    wait_for_kernel(notebook)
+    page.wait_for_timeout(2000)           # JupyterLab asks about news once it has restored
+    assert "Jupyter news" not in page.locator("body").inner_text()
+    config = json.loads(page.locator("#jupyter-config-data").text_content())
+    assert "@jupyterlab/apputils-extension:announcements" in config["disabledExtensions"]
+    # Where they are, and what to do next, without scrolling.
+    assert page.locator(".lm-TabBar-tab.jp-mod-current", has_text="00_start.ipynb").is_visible()
+    shown = notebook.locator(".jp-RenderedMarkdown")
+    for words in ("0. Start here", "when a load balancer should send a user back", "Run cells from the top",
+                  "Shift+Enter"):
+        assert in_viewport(shown.get_by_text(words).first), f"{words!r} is not on the first screen"
+    # The file browser shows the course folder, with the lessons in order.
+    listing = page.locator(".jp-DirListing-content").inner_text()
+    assert listing.index("00_start") < listing.index("01_why") < listing.index("09_beyond")
+    assert not page.js_errors, page.js_errors
+
+
+def _cell_with(notebook, text: str):
+    return notebook.locator(".jp-CodeCell", has_text=text).last
+
+
+def _summary(output) -> str:
+    return output.locator(".widget-html-content table").inner_text()
+
+
+def _wait_for_change(page, output, image_src: str, summary: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        redrawn = output.locator("img.widget-image").get_attribute("src") != image_src
+        if redrawn and _summary(output) != summary:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the dashboard did not redraw in {seconds:.0f} s (plot and numbers)")
+
+
+def drag_to_start(page, slider, attempts: int = 3) -> None:
+    """Drag a slider's handle with the mouse past the left end of its track."""
+    handle = slider.locator(".noUi-handle")
+    for _ in range(attempts):
+        handle.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)          # let the notebook settle: boxes measured now stay true
+        box, track = handle.bounding_box(), slider.locator(".noUi-base").bounding_box()
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + box["width"] / 2, y)
+        page.mouse.down()
+        page.mouse.move(track["x"] - 20, y, steps=8)
+        page.mouse.up()
+        if handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemin"):
+            return
+    raise AssertionError(f"the slider did not move to its start: at {handle.get_attribute('aria-valuenow')}")
+
+
+def readable(image) -> None:
+    """A plot is readable at a laptop's width: drawn at its own size (not shrunk), wholly in the window."""
+    natural, shown = image.evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]")
+    assert natural >= 600 and shown >= 0.95 * natural, f"plot {natural} px wide shown at {shown:.0f} px"
+    assert image.bounding_box()["x"] + shown <= VIEWPORT["width"]
+
+
+def _lost_share(summary: str) -> float:
+    """The dashboard's "requests that lost their session" of the first router row, as a fraction."""
+    row = [line for line in summary.splitlines() if "%" in line][0]
+    return float(re.search(r"([\d.]+)%", row).group(1)) / 100
+
+
+def run_lesson(page, lab, path: str):
+    """Open a lesson, Run All: every cell ran, no error or warning shown, every widget rendered."""
+    notebook = open_notebook(page, lab, path)
+    prompts = run_all(page, notebook)
+    errors = notebook.locator("[data-mime-type='application/vnd.jupyter.stderr']").all_text_contents()
+    assert all(re.fullmatch(r"\[\d+\]:", t) for t in prompts) and not errors, (prompts, errors)
+    no_widget_errors(notebook)
+    return notebook
+
+
+def no_errors_saved(page, lab, notebook, path: str) -> None:
+    """Save; nothing anywhere in the saved notebook is an error, a warning or a traceback."""
+    save(page, notebook)
+    saved = nbformat.read(lab.root / path, as_version=4)
+    code = [c for c in saved.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code)
+    bad = [o for c in code for o in c.outputs
+           if o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr")]
+    assert not bad, bad
+
+
+def test_a_lesson_runs_all_and_its_dashboard_answers_the_slider_and_the_router(page, lab):
+    notebook = run_lesson(page, lab, LESSON)
+    output = _cell_with(notebook, "scenario_dashboard").locator(".jp-OutputArea")
+    output.scroll_into_view_if_needed()
+    image = output.locator("img.widget-image")
+    image.wait_for()
+    readable(image)
+
+    # The slider: drag "expire" from 30 minutes to its shortest: the table forgets, users are logged out.
+    src, summary = image.get_attribute("src"), _summary(output)
+    assert _lost_share(summary) == 0.0, summary
+    slider = output.locator(".widget-slider", has_text="expire")
+    drag_to_start(page, slider)
+    _wait_for_change(page, output, src, summary)
+    assert _lost_share(_summary(output)) > 0.05, _summary(output)
+
+    # The router drop-down: round robin, no table at all.
+    src, summary = image.get_attribute("src"), _summary(output)
+    output.locator(".widget-dropdown select").select_option("RoundRobin (no table)")
+    _wait_for_change(page, output, src, summary)
+    assert "RoundRobin" in _summary(output) and _lost_share(_summary(output)) > 0.5, _summary(output)
+    no_widget_errors(notebook)
+    no_errors_saved(page, lab, notebook, LESSON)
+    assert not page.js_errors, page.js_errors
+    output.scroll_into_view_if_needed()
+
+
+def test_a_dashboard_s_buttons_fail_an_instance_and_the_losses_show(page, lab):
+    notebook = run_lesson(page, lab, EVENTS_LESSON)
+    output = _cell_with(notebook, "events=True").locator(".jp-OutputArea")
+    output.scroll_into_view_if_needed()
+    image = output.locator("img.widget-image")
+    image.wait_for()
+    readable(image)
+    src, summary = image.get_attribute("src"), _summary(output)
+    assert _lost_share(summary) == 0.0, summary           # the cookie keeps every session
+    fail = output.locator("button.widget-button", has_text=re.compile(r"^\s*Fail\b"))
+    fail.click()
+    _wait_for_change(page, output, src, summary)
+    assert _lost_share(_summary(output)) > 0.0, _summary(output)     # a crash takes its sessions
+    no_widget_errors(notebook)
+    no_errors_saved(page, lab, notebook, EVENTS_LESSON)
+    assert not page.js_errors, page.js_errors
+    fail.scroll_into_view_if_needed()
+
+
+def _fill(page, cell, code: str) -> None:
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)       # as a paste: no auto-indent, no closing brackets added
+    page.keyboard.press("Escape")
+
+
+def _validate(page, notebook) -> str:
+    """Press nbgrader's Validate button; the text of the result dialog (left open)."""
+    notebook.locator(".jp-Toolbar-item", has_text="Validate").click()
+    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog.wait_for(timeout=120_000)
+    return dialog.inner_text()
+
+
+def _close_dialog(page) -> None:
+    page.locator(".jp-Dialog button", has_text="Ok").click()
+    page.locator(".jp-Dialog").wait_for(state="detached", timeout=10_000)
+
+
+def test_an_exercise_passes_validate_when_right_and_fails_with_the_test_s_message_when_wrong(page, lab):
+    path = f"exercises/{EXERCISE}/{EXERCISE}.ipynb"
+    notebook = open_notebook(page, lab, path)
+    answers = subs.solution_sections(EXERCISE)
+    for code in answers.values():        # the stubs, in order, get the solutions' code
+        _fill(page, notebook.locator(".jp-CodeCell", has_text="YOUR CODE HERE").first, code)
+    assert notebook.locator(".jp-CodeCell", has_text="YOUR CODE HERE").count() == 0
+    report = _validate(page, notebook)
+    assert "Success! Your notebook passes all the tests." in report, report
+    _close_dialog(page)
+    cells = nbformat.read(lab.root / path, as_version=4).cells
+    saved = {c.metadata.nbgrader.grade_id: c.source for c in cells
+             if c.metadata.get("nbgrader", {}).get("solution")}
+    assert saved == answers                # Validate saved, and graded, exactly what was typed
+
+    _fill(page, _cell_with(notebook, "class FirstSticky"), WRONG_STICKY)
+    report = _validate(page, notebook)
+    assert "Success!" not in report, report
+    # The test's message with its values filled in (the dialog also shows the test's source).
+    assert "three new clients went only to ['i0']: new clients take turns" in report, report
+    # The end state: the failure, as the learner sees it.
+
+
+def test_the_class_generate_release_fetch_submit_collect_autograde_and_the_score(page, lab):
+    a = CLASS_ASSIGNMENT
+    page.goto(lab.page_url(), timeout=60_000)
+    page.locator(".jp-LabShell").wait_for(timeout=60_000)
+
+    # Instructor: the Formgrader lists every assignment; generate and release one.
+    menu(page, "Nbgrader", "Formgrader")
+    formgrader = page.frame_locator("iframe").first
+    formgrader.locator("td.name", has_text=subs.assignments()[-1]).wait_for(timeout=30_000)
+    listed = formgrader.locator("td.name").all_inner_texts()
+    assert listed == subs.assignments(), listed
+    row = formgrader.locator("tr", has_text=a)
+
+    def act(row, cell: str, done: str, seconds: float = 60.0) -> None:
+        """Click a Formgrader action of a table row; check its dialog says ``done``, close it."""
+        row.locator(f"td.{cell} a").click()
+        modal = formgrader.locator(".modal-dialog:visible")
+        modal.wait_for(timeout=seconds * 1000)
+        assert done in modal.inner_text(), modal.inner_text()[:600]
+        modal.locator("button", has_text="OK").click()
+        modal.wait_for(state="hidden", timeout=10_000)
+
+    act(row, "assign", f"Successfully created the student version of '{a}'", 120)
+    act(row, "release", f"Successfully released '{a}'")
+    assert (lab.exchange / "stickylab" / "outbound" / a).is_dir()
+
+    # Learner: on one machine the release folder is the learner's exercises/ folder; a learner
+    # of a class starts without the assignment and fetches it.
+    shutil.rmtree(lab.root / "exercises" / a)
+    menu(page, "Nbgrader", "Assignment List")
+    released = page.locator("#released_assignments_list > .list_item", has_text=a)
+    released.locator("button", has_text="Fetch").click()
+    fetched = page.locator("#fetched_assignments_list > .list_item", has_text=a).first
+    fetched.wait_for(timeout=30_000)
+    mine = lab.root / "exercises" / a / f"{a}.ipynb"
+    work = nbformat.read(mine, as_version=4)
+    answers = subs.solution_sections(a)
+    for cell in work.cells:              # the learner's work: the solutions' code in the stubs
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    nbformat.write(work, mine)
+    fetched.locator("button", has_text="Submit").click()
+    submitted = page.locator("#submitted_assignments_list > .list_item", has_text=a).first
+    submitted.wait_for(timeout=30_000)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", submitted.inner_text()), submitted.inner_text()
+    page.screenshot(path=str(SHOTS / "assignments_tab.png"))
+
+    # Instructor: collect, open the submissions, autograde, read the score.
+    page.locator(".lm-TabBar-tab", has_text="Formgrader").click()
+    formgrader.locator("a", has_text="Manage Assignments").first.click()
+    row.wait_for(timeout=30_000)
+    act(row, "collect", f"Successfully collected submissions of '{a}'")
+    formgrader.locator("tr", has_text=a).locator("td.num-submissions a", has_text="1").click()
+    student = formgrader.locator("tr", has_text="needs autograding")
+    student.wait_for(timeout=30_000)
+    act(student, "autograde", f"Successfully autograded '{a}'", 180)
+    graded = formgrader.locator("tr", has_text="graded")
+    graded.wait_for(timeout=30_000)
+    points = sum(c.metadata.nbgrader.points for c in subs.source(a).cells
+                 if c.metadata.get("nbgrader", {}).get("grade"))
+    score = graded.locator("td.score").inner_text().strip()
+    assert score == f"{points:g} / {points:g}", score
