@@ -21,8 +21,10 @@ def request(ip="203.0.113.7", cookies=None, headers=None, t=0.0, path="/app"):
 
 @pytest.fixture(autouse=True, scope="session")
 def _grading_cache(tmp_path_factory):
-    """Self-grades in the tests keep their generated courses in a temporary folder, not in ~/.cache."""
+    """Self-grades keep their generated courses, and nbgrader its submission cache (in Jupyter's data
+    folder), in temporary folders, not in the user's ~/.cache and ~/.local/share/jupyter."""
     import os
 
     os.environ["STICKYLAB_CACHE"] = str(tmp_path_factory.mktemp("stickylab-cache"))
+    os.environ["JUPYTER_DATA_DIR"] = str(tmp_path_factory.mktemp("jupyter-data"))
     yield
