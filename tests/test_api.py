@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 import stickylab as sl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,3 +59,16 @@ def test_readme_hashing_example_runs_as_pasted():
     exec(compile(blocks[0], "README.md", "exec"), ns)
     bigger = ns["H"].Ring(["i0", "i1", "i2", "i3", "i4"])
     assert 0.1 < ns["H"].moved_fraction(ns["ring"], bigger, ns["keys"]) < 0.3
+
+
+@pytest.mark.slow
+def test_readme_live_lab_example_runs_as_pasted(capsys):
+    readme = (ROOT / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "live.Lab" in b]
+    assert blocks, "README has no live-lab example"
+    ns: dict = {}
+    exec(compile(blocks[0], "README.md", "exec"), ns)
+    printed = capsys.readouterr().out
+    assert "SERVERID=" in printed and "HttpOnly" in printed and "SameSite=" in printed
+    summary = ns["res"].summary()
+    assert summary["requests"] > 50 and summary["session_loss_rate"] > 0, summary    # the kill logged users out
