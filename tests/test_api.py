@@ -71,4 +71,4 @@ def test_readme_live_lab_example_runs_as_pasted(capsys):
     printed = capsys.readouterr().out
     assert "SERVERID=" in printed and "HttpOnly" in printed and "SameSite=" in printed
     summary = ns["res"].summary()
-    assert summary["requests"] > 50 and summary["session_loss_rate"] > 0, summary    # the kill logged users out
+    assert summary["requests"] > 50 and summary["session_loss_rate"] > 0, summary   # the kill logs users out
