@@ -3,6 +3,7 @@ import sys
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 
 import stickylab as sl
 from stickylab import viz
@@ -81,7 +82,7 @@ def test_request_sequence_has_a_dot_per_request_of_the_chosen_users(ax, runs):
     by_instance = sum(len(c.get_offsets()) for c in ax.collections
                       if c.get_label() in res.instance_ids)
     assert by_instance == expected
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["user 0", "user 5"]
+    assert viz.row_labels(ax) == ["user 0", "user 5"]
 
 
 def test_metric_bars_are_the_summary_values(ax, runs):
@@ -160,3 +161,179 @@ def test_plots_on_an_ordinary_axes_still_overlay(ax, runs):
     once = len(ax.lines)
     viz.plot_losses_over_time(ax, runs["RoundRobin"])
     assert len(ax.lines) == 2 * once         # only a dashboard's axes are updated in place
+
+
+def _live(ax):
+    ax._stickylab_live = True
+    return ax
+
+
+def test_nice_ceiling_rounds_up_to_a_round_number():
+    assert [viz.nice_ceiling(x) for x in (0.0, 7.0, 11.0, 0.031, 2600.0)] == [1.0, 8.0, 12.0, 0.04, 3000.0]
+
+
+def test_a_live_bar_chart_keeps_its_scale_while_the_data_fits(ax, runs):
+    _live(ax)
+    viz.plot_metric(ax, runs, "max_mean_load")
+    bars, top = list(ax.patches), ax.get_ylim()[1]
+    heights = [r.max_mean_load() for r in runs.values()]
+    assert top >= max(heights)
+    smaller = {k: v for k, v in runs.items()}
+    viz.plot_metric(ax, smaller, "max_mean_load")
+    assert list(ax.patches) == bars and ax.get_ylim()[1] == top       # same bars, same frame
+
+
+def test_metric_bars_update_in_place_and_mark_a_baseline(ax, runs):
+    _live(ax)
+    viz.plot_metric(ax, runs, "failed_requests", baseline={"RoundRobin": runs["CookieInsert"]})
+    bars = list(ax.patches)
+    marks = ax.collections[0]
+    assert np.allclose(marks.get_offsets(), [[0, runs["CookieInsert"].failed_requests()]])
+    swapped = {"RoundRobin": runs["CookieInsert"], "CookieInsert": runs["RoundRobin"]}
+    viz.plot_metric(ax, swapped, "failed_requests", baseline={"RoundRobin": runs["RoundRobin"]})
+    assert list(ax.patches) == bars
+    assert [b.get_height() for b in bars] == [r.failed_requests() for r in swapped.values()]
+    values = [r.failed_requests() for r in swapped.values()]
+    assert [t.get_text() for t in ax.texts] == [f"{v:.0f}" if v >= 10 else f"{v:.2f}" for v in values]
+
+
+def test_sweep_updates_its_lines_in_place_and_log_ticks_are_plain_numbers(ax):
+    _live(ax)
+    viz.plot_sweep(ax, [1, 2, 4], {"a": [3, 30, 300]}, "x", "y", log=True)
+    line = ax.lines[0]
+    viz.plot_sweep(ax, [1, 2, 4], {"a": [5, 50, 800]}, "x", "y", log=True)
+    assert list(ax.lines) == [line] and list(line.get_ydata()) == [5, 50, 800]
+    assert ax.get_ylim() == (1.0, 1000.0)
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and all("$" not in s for s in labels) and "100" in labels
+    with pytest.raises(ValueError, match="one value per x"):
+        viz.plot_sweep(ax, [1, 2], {"a": [1, 2, 3]}, "x", "y")
+
+
+def test_latency_axis_spans_whole_decades_with_plain_ticks(ax, runs):
+    viz.plot_latency_cdf(ax, runs)
+    lo, hi = ax.get_xlim()
+    assert np.isclose(np.log10(lo), round(np.log10(lo))) and np.isclose(np.log10(hi), round(np.log10(hi)))
+    ax.figure.canvas.draw()
+    assert all("$" not in t.get_text() for t in ax.get_xticklabels())
+
+
+def test_a_baseline_is_drawn_as_a_dashed_ghost_and_named(ax, runs):
+    viz.plot_losses_over_time(ax, {"CookieInsert": runs["CookieInsert"]},
+                              baseline={"RoundRobin": runs["RoundRobin"]})
+    ghost = [ln for ln in ax.lines if ln.get_linestyle() not in ("-", ":")]
+    assert len(ghost) == 1
+    width = SC.duration / 60
+    assert np.isclose(ghost[0].get_ydata().sum() * width, runs["RoundRobin"].timeline()["lost"].sum())
+    assert "dashed: baseline (RoundRobin)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_ylabel() == "requests that lost their session / s"
+
+
+def test_bars_mark_the_baseline_per_instance(ax, runs):
+    viz.plot_instance_load(ax, runs["CookieInsert"], baseline=runs["RoundRobin"])
+    marks = ax.collections[0].get_offsets()
+    assert np.allclose(marks[:, 1], list(runs["RoundRobin"].per_instance_requests().values()))
+
+
+def test_request_sequence_keeps_its_artists_when_other_users_are_shown(ax, runs):
+    _live(ax)
+    res = runs["RoundRobin"]
+    viz.plot_request_sequence(ax, res, users=[0, 5], until=60.0)
+    artists = list(ax.collections)
+    viz.plot_request_sequence(ax, res, users=[1, 5], until=60.0)
+    if list(ax.collections) == artists:          # the same instances appear: updated in place
+        assert viz.row_labels(ax) == ["user 1", "user 5"]
+    wl = res.workload
+    expected = int((np.isin(wl.users, [1, 5]) & (wl.times <= 60.0)).sum())
+    assert sum(len(c.get_offsets()) for c in ax.collections if c.get_label() in res.instance_ids) == expected
+
+
+def test_same_scale_gives_side_by_side_bars_one_axis(runs):
+    fig, (left, right) = viz.figure(1, 2)
+    viz.plot_users_per_instance(left, runs["RoundRobin"])
+    viz.plot_users_per_instance(right, runs["CookieInsert"])
+    viz.same_scale(left, right)
+    assert left.get_ylim() == right.get_ylim()
+    with pytest.raises(ValueError, match="axis must be"):
+        viz.same_scale(left, axis="z")
+
+
+def test_ring_picture_colours_each_key_by_its_node_and_rings_moved_keys(ax):
+    from stickylab import hashing
+    before = hashing.Ring(["n0", "n1", "n2"], vnodes=4)
+    after = hashing.Ring(["n0", "n1", "n2", "n3"], vnodes=4)
+    keys = hashing.mix64(np.arange(50))
+    moved = before.lookup_many(keys) != after.lookup_many(keys)
+    _live(ax)
+    viz.plot_ring(ax, after, keys, moved)
+    arcs, points, dots, rings = ax.collections[:4]
+    assert len(points.get_offsets()) == 16 and len(dots.get_offsets()) == 50
+    owners = after.index_many(keys)
+    assert np.allclose(dots.get_facecolors(), [to_rgba(viz.instance_color(k)) for k in owners])
+    assert len(rings.get_offsets()) == int(moved.sum()) > 0
+    viz.plot_ring(ax, hashing.Ring(["n0", "n1", "n2", "n4"], vnodes=4), keys)
+    assert ax.collections[:4] == [arcs, points, dots, rings] and len(rings.get_offsets()) == 0
+    with pytest.raises(TypeError, match="Ring"):
+        viz.plot_ring(ax, hashing.Jump(["a", "b"]))
+
+
+def test_a_failure_detection_delay_is_shaded(ax):
+    viz.mark_events(ax, [sl.Fail("i1", at=30.0, detect=6.0)])
+    assert [t.get_text() for t in ax.texts] == ["i1 fails (seen 6 s later)"]
+    span = ax.patches[0]
+    assert np.isclose(span.get_x(), 30.0) and np.isclose(span.get_width(), 6.0)
+
+
+def test_tables_are_updated_in_place_and_reject_ragged_rows(ax):
+    _live(ax)
+    viz.plot_table(ax, ["a", "b"], [["1", "2"]], "t")
+    table = ax.tables[0]
+    viz.plot_table(ax, ["a", "b"], [["1", "2"], ["3", "4"]], "t")
+    assert list(ax.tables) == [table] and table.get_celld()[(2, 1)].get_text().get_text() == "4"
+    with pytest.raises(ValueError, match="every row needs 2 cells"):
+        viz.plot_table(ax, ["a", "b"], [["1"]], "t")
+
+
+def test_a_flat_zero_line_says_nothing_was_lost(ax):
+    calm = sl.simulate(SC, "CookieInsert")
+    _live(ax)
+    viz.plot_losses_over_time(ax, calm, what="failed")
+    assert "no request failed in this run" in [t.get_text() for t in ax.texts]
+    crash = sl.simulate(SC, "CookieInsert", events=[sl.Fail("i1", at=60.0)])
+    viz.plot_losses_over_time(ax, crash, what="lost")
+    assert "no request lost its session in this run" not in [t.get_text() for t in ax.texts]
+
+
+def test_users_logged_out_is_its_own_metric(ax, runs):
+    res = runs["RoundRobin"]
+    assert viz.metric_value(res, "users_logged_out") == len(np.unique(res.users[res.lost]))
+    viz.plot_metric(ax, runs, "users_logged_out")
+    assert [p.get_height() for p in ax.patches] == [viz.users_logged_out(r) for r in runs.values()]
+    assert ax.get_ylabel() == "users logged out (distinct users)"
+    with pytest.raises(ValueError, match="unknown metric 'speed'"):
+        viz.metric_value(res, "speed")
+
+
+def test_grouped_bars_put_routers_side_by_side_on_one_axis(ax, runs):
+    _live(ax)
+    viz.plot_per_instance(ax, runs, what="users")
+    bars = list(ax.patches)
+    assert len(bars) == 2 * 3
+    for n, res in enumerate(runs.values()):
+        served = res.served
+        expected = [len(np.unique(res.users[served & (res.instance == k)])) for k in range(3)]
+        assert [b.get_height() for b in bars[3 * n: 3 * n + 3]] == expected
+    assert ax.get_ylim()[1] >= max(b.get_height() for b in bars)
+    viz.plot_per_instance(ax, runs, what="users")
+    assert list(ax.patches) == bars
+    with pytest.raises(ValueError, match="what must be"):
+        viz.plot_per_instance(ax, runs, what="latency")
+
+
+def test_arc_shares_are_each_nodes_share_of_the_circle(ax):
+    from stickylab import hashing
+    ring = hashing.Ring(["a", "b", "c"], vnodes=3)
+    viz.plot_arc_shares(ax, ring)
+    assert np.allclose([p.get_height() for p in ax.patches], list(ring.arc_shares().values()))
+    assert np.isclose(sum(p.get_height() for p in ax.patches), 1.0)

@@ -8,6 +8,7 @@ cell fails, and the grading of everyone else goes on.
 # expect: test-cookie-hidden-bad SignedCookieRouter
 # expect: test-cookie-hidden-drain SignedCookieRouter
 # expect: test-cookie-hidden-opaque SignedCookieRouter
+# expect: test-cookie-hidden-restart SignedCookieRouter
 import sys
 
 # %% signed-cookie
