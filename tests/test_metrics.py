@@ -105,3 +105,13 @@ def test_affinity_without_a_users_by_instances_grid_gives_the_same_shares(monkey
     sparse = res.affinity_per_user()
     assert sparse.tolist() == dense.tolist() and len(dense) > 100
     assert tiny().affinity_per_user().tolist() == pytest.approx([2 / 3, 1 / 2])
+
+
+def test_users_logged_out_counts_people_not_requests():
+    sc = sl.Scenario(users=300, instances=3, duration=300.0, seed=4)
+    res = sl.simulate(sc, "round_robin")
+    lost_requests = int((res.lost & res.served).sum())
+    users = res.users_logged_out()
+    assert 0 < users < lost_requests         # round robin logs each user out many times
+    assert users == len(set(res.users[res.lost].tolist()))
+    assert sl.simulate(sc, sl.routers.CookieInsert()).users_logged_out() == 0

@@ -119,6 +119,15 @@ class Result:
         served = int(self.served.sum())
         return float((self._flag(HIT) & self.served).sum()) / served if served else 0.0
 
+    def users_logged_out(self) -> int:
+        """Distinct users logged out at least once: users with a request that lost its session.
+
+        Not :meth:`session_loss_rate`'s count: one user is logged out once per visit that
+        lands where the session is not, so requests that lost their session outnumber the
+        users they belong to.
+        """
+        return int(np.unique(self.users[self._flag(LOST) & self.served]).size)
+
     def failed_requests(self) -> int:
         """Requests sent to a dead or unknown instance, or that no instance could take."""
         return int(self._flag(FAILED).sum())

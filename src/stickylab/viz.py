@@ -554,7 +554,7 @@ def users_logged_out(res: Result) -> int:
     Not the same number as the requests that lost their session: one user can be logged
     out several times (each visit that lands on the wrong instance).
     """
-    return int(len(np.unique(res.users[res.lost])))
+    return res.users_logged_out()
 
 
 def metric_value(res: Result, name: str) -> float:
