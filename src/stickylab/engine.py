@@ -234,20 +234,22 @@ def _latency(sc: Scenario, times, done, outcome) -> np.ndarray:
     return done - times + extra + np.where(miss, sc.miss_penalty, 0.0)
 
 
-def _requests(wl, chunk: int = 1 << 16):
-    """Each request of workload ``wl`` as Python values: (time, user, kind, address, path).
+def _requests(wl, browsers, chunk: int = 1 << 16):
+    """Each request of workload ``wl`` as Python values: (time, browser, kind, address, path).
 
     Made a chunk at a time: one chunk's objects are freed before the next chunk is made,
     which reuses their memory while it is still in the processor's cache.
     """
     addresses = np.array(wl.addresses, dtype=object)
     paths = np.array([_PATHS[k] for k in range(3)], dtype=object)
+    clients = np.empty(len(browsers), dtype=object)
+    clients[:] = browsers
 
     def chunks():
         for start in range(0, len(wl.times), chunk):
             part = slice(start, start + chunk)
             kinds = wl.kinds[part]
-            yield zip(wl.times[part].tolist(), wl.users[part].tolist(), kinds.tolist(),
+            yield zip(wl.times[part].tolist(), clients[wl.users[part]].tolist(), kinds.tolist(),
                       addresses[wl.addr[part]].tolist(), paths[kinds].tolist())
 
     return itertools.chain.from_iterable(chunks())
@@ -274,7 +276,8 @@ def _loop(run: _Run, wl) -> tuple[array, array]:
     unset: list = []        # its cookies while nobody has set one (replaced once somebody does)
     live_get = run.live.get
     next_check = run.next_check()
-    for t, u, kind, ip, path in _requests(wl):
+    user_of = {browser: f"u{u}" for u, browser in enumerate(browsers)}    # a user's id, at first login
+    for t, browser, kind, ip, path in _requests(wl, browsers):
         if t >= next_check:     # an event is due, or it is time to purge expired sessions
             next_check = run.advance(t)
             live_get = run.live.get
@@ -282,7 +285,6 @@ def _loop(run: _Run, wl) -> tuple[array, array]:
 
         # Browser.request, inlined: the engine changes a jar only through the browser's
         # methods, which keep `browser.sent` current, so the comparison request() makes is skipped.
-        browser = browsers[u]
         if t >= browser.expires:
             browser.expire(t)
         request = Request(ip, browser.headers, browser.sent, path, t)
@@ -311,7 +313,7 @@ def _loop(run: _Run, wl) -> tuple[array, array]:
         else:                   # a login, a logout, or a user logged out here
             flags, new_token, cookies = app.serve(path, token, t)
             if new_token is not None:
-                browser.sign_in(browser.user_id or f"u{u}", new_token)
+                browser.sign_in(browser.user_id or user_of[browser], new_token)
 
         # App.warm, inlined: the local cache of users' data, least recently used out first.
         cache = app.cache
