@@ -1,5 +1,9 @@
 """The simulator end to end: the model's behaviour, failures, draining, scaling and bad routers."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -307,3 +311,18 @@ def test_least_connections_reads_the_requests_in_flight_and_picks_the_fewest():
                      for i in range(sc.instances)]
         assert loads[k].tolist() == in_flight
     assert loads.max() > 3 and np.all(loads[np.arange(len(loads)), res.instance] == loads.min(axis=1))
+
+
+def test_a_run_is_the_same_in_every_process_whatever_the_hash_seed():
+    code = (
+        "import hashlib, stickylab as sl\n"
+        "sc = sl.Scenario(users=400, instances=4, duration=300.0, seed=9, nat_fraction=0.3,\n"
+        "                 mobile_fraction=0.2)\n"
+        "events = [sl.Fail('i1', at=100.0, detect=4.0), sl.ScaleOut(at=150.0), sl.Drain('i2', at=200.0)]\n"
+        "for router in ('CookieInsert', 'SourceIPHash', 'LeastConnections', 'ConsistentHash',\n"
+        "               'StickTable'):\n"
+        "    res = sl.simulate(sc, router, events)\n"
+        "    print(router, hashlib.sha256(res.instance.tobytes() + res.outcome.tobytes()).hexdigest())\n")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(outs) == 1, outs
