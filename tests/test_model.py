@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 import pickle
 
 import numpy as np
@@ -137,3 +138,11 @@ def test_a_hand_built_request_copies_its_cookies_into_a_read_only_mapping():
     assert sl.Request("198.51.100.1", cookies=sent).cookies is sent     # already read-only: no copy
     with pytest.raises(TypeError, match="cookies must be a mapping.*'LB'"):
         sl.Request("198.51.100.1", cookies=[("LB", "i1")])
+
+
+def test_the_apps_session_cookie_equals_a_checked_one():
+    made = sl.Cookie._session("SESSION", "s1f")
+    checked = sl.Cookie("SESSION", "s1f")
+    assert made == checked and hash(made) == hash(checked) and made.header() == checked.header()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.value = "other"

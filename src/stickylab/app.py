@@ -105,13 +105,13 @@ class App:
         """
         if path == LOGIN_PATH:
             token = self.login(now)
-            return 0, token, [Cookie(SESSION_COOKIE, token)]
+            return 0, token, [Cookie._session(SESSION_COOKIE, token)]
         if path == LOGOUT_PATH:
             return (NEEDED if self.logout(token, now) else NEEDED | LOST), None, [LOGOUT_COOKIE]
         if self.resume(token, now):
             return NEEDED, token, None
         token = self.login(now)
-        return NEEDED | LOST, token, [Cookie(SESSION_COOKIE, token)]
+        return NEEDED | LOST, token, [Cookie._session(SESSION_COOKIE, token)]
 
     def purge(self, now: float) -> int:
         """Forget the sessions expired by ``now`` (idle longer than the timeout); return how many."""

@@ -128,6 +128,7 @@ class Request:
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+").fullmatch
 _COOKIE_OCTETS = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*").fullmatch
 _SAME_SITE = ("Strict", "Lax", "None", "")
+_new, _set = object.__new__, object.__setattr__
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,22 @@ class Cookie:
         if type(self.same_site) is not str or self.same_site not in _SAME_SITE:
             raise ValueError(f"same_site must be one of {', '.join(map(repr, _SAME_SITE))}, "
                              f"got same_site={self.same_site!r}")
+
+    @classmethod
+    def _session(cls, name: str, value: str) -> Cookie:
+        """A session cookie (no ``Max-Age``, ``HttpOnly``, ``SameSite=Lax``) made without the checks.
+
+        Only for a name and value this package made and knows to be valid: the simulator
+        makes one at every login.
+        """
+        cookie = _new(cls)
+        _set(cookie, "name", name)
+        _set(cookie, "value", value)
+        _set(cookie, "max_age", None)
+        _set(cookie, "http_only", True)
+        _set(cookie, "secure", False)
+        _set(cookie, "same_site", "Lax")
+        return cookie
 
     def header(self) -> str:
         """The ``Set-Cookie`` header value, as a real server would send it.
