@@ -292,8 +292,8 @@ def _wait_for_change(page, output, image_src: str, summary: str, seconds: float 
     raise AssertionError(f"the dashboard did not redraw in {seconds:.0f} s (plot and numbers)")
 
 
-def drag_to_start(page, slider, attempts: int = 3) -> None:
-    """Drag a slider's handle with the mouse past the left end of its track."""
+def drag_to(page, slider, end: str, attempts: int = 3) -> None:
+    """Drag a slider's handle with the mouse past one end of its track: ``end`` is "start" or "end"."""
     handle = slider.locator(".noUi-handle")
     for _ in range(attempts):
         handle.scroll_into_view_if_needed()
@@ -302,11 +302,12 @@ def drag_to_start(page, slider, attempts: int = 3) -> None:
         y = box["y"] + box["height"] / 2
         page.mouse.move(box["x"] + box["width"] / 2, y)
         page.mouse.down()
-        page.mouse.move(track["x"] - 20, y, steps=8)
+        page.mouse.move(track["x"] - 20 if end == "start" else track["x"] + track["width"] + 20, y, steps=8)
         page.mouse.up()
-        if handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemin"):
+        bound = "aria-valuemin" if end == "start" else "aria-valuemax"
+        if handle.get_attribute("aria-valuenow") == handle.get_attribute(bound):
             return
-    raise AssertionError(f"the slider did not move to its start: at {handle.get_attribute('aria-valuenow')}")
+    raise AssertionError(f"the slider did not move to its {end}: at {handle.get_attribute('aria-valuenow')}")
 
 
 def readable(image) -> None:
@@ -351,13 +352,14 @@ def test_a_lesson_runs_all_and_its_dashboard_answers_the_slider_and_the_router(p
     image.wait_for()
     readable(image)
 
-    # The slider: drag "expire" from 30 minutes to its shortest: the table forgets, users are logged out.
+    # It opens on a 15 s expiry (the table forgets users between requests: sessions are lost);
+    # drag "expire" to its longest, 30 minutes, and nobody is logged out.
     src, summary = image.get_attribute("src"), _summary(output)
-    assert _lost_share(summary) == 0.0, summary
+    assert _lost_share(summary) > 0.05, summary
     slider = output.locator(".widget-slider", has_text="expire")
-    drag_to_start(page, slider)
+    drag_to(page, slider, "end")
     _wait_for_change(page, output, src, summary)
-    assert _lost_share(_summary(output)) > 0.05, _summary(output)
+    assert _lost_share(_summary(output)) == 0.0, _summary(output)
 
     # The router drop-down: round robin, no table at all.
     src, summary = image.get_attribute("src"), _summary(output)
@@ -372,13 +374,18 @@ def test_a_lesson_runs_all_and_its_dashboard_answers_the_slider_and_the_router(p
 
 def test_a_dashboard_s_buttons_fail_an_instance_and_the_losses_show(page, lab):
     notebook = run_lesson(page, lab, EVENTS_LESSON)
-    output = _cell_with(notebook, "events=True").locator(".jp-OutputArea")
+    output = _cell_with(notebook, "sc, flavours").locator(".jp-OutputArea")
     output.scroll_into_view_if_needed()
     image = output.locator("img.widget-image")
     image.wait_for()
     readable(image)
     src, summary = image.get_attribute("src"), _summary(output)
-    assert _lost_share(summary) == 0.0, summary           # the cookie keeps every session
+    assert _lost_share(summary) > 0.0, summary            # it opens on a crash: its sessions are lost
+    clear = output.locator("button.widget-button", has_text=re.compile(r"^\s*Clear\b"))
+    clear.click()
+    _wait_for_change(page, output, src, summary)
+    src, summary = image.get_attribute("src"), _summary(output)
+    assert _lost_share(summary) == 0.0, summary           # no failure: the cookie keeps every session
     fail = output.locator("button.widget-button", has_text=re.compile(r"^\s*Fail\b"))
     fail.click()
     _wait_for_change(page, output, src, summary)
