@@ -35,6 +35,7 @@ from ..app import LOGIN_PATH, LOGOUT_PATH, SESSION_COOKIE
 from ..trace import LOST
 from ..model import Cookie
 from .cookies import BadCookie, parse_cookie_header
+from .procs import until_stopped
 from .stores import MAX_CART, MAX_ITEM, StoreDown, make_store
 
 __all__ = ["BACKEND", "INSTANCE_HEADER", "Backend", "make_app", "main"]
@@ -232,11 +233,8 @@ async def serve(app: web.Application, host: str, port: int) -> None:
     site = web.TCPSite(runner, host, port, backlog=512)
     await site.start()
     print(f"READY {runner.addresses[0][1]}", flush=True)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         await runner.cleanup()
 

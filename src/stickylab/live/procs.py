@@ -8,13 +8,14 @@ its own, so stopping it stops whatever it started too.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 
-__all__ = ["free_port", "kill", "spawn", "stop"]
+__all__ = ["free_port", "kill", "spawn", "stop", "until_stopped"]
 
 
 def _prctl():
@@ -79,3 +80,11 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+async def until_stopped() -> None:
+    """Return when SIGTERM or SIGINT arrives: how a child of the lab (a backend, a proxy) serves."""
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -37,6 +37,7 @@ from aiohttp import web
 from ..model import Cookies, Headers, NoHealthyInstance, Pool, Request, Response
 from ..routers import Router
 from .cookies import BadCookie, parse_cookie_header, parse_set_cookie
+from .procs import until_stopped
 
 __all__ = ["IDEMPOTENT", "Proxy", "RouterFailure"]
 
@@ -306,7 +307,6 @@ def main(argv: list[str] | None = None) -> None:
     Prints ``READY <port>`` once listening; stops on SIGTERM or SIGINT.
     """
     import argparse
-    import signal
 
     from ..routers import make
 
@@ -321,11 +321,8 @@ def main(argv: list[str] | None = None) -> None:
     async def serve() -> None:
         proxy = Proxy(make(args.router), backends, host=args.host, port=args.port)
         print(f"READY {await proxy.start()}", flush=True)
-        stop = asyncio.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         try:
-            await stop.wait()
+            await until_stopped()
         finally:
             await proxy.stop()
 
