@@ -339,8 +339,11 @@ def test_stick_table_keys_and_bad_specs():
 def test_kubernetes_client_ip_affinity_preset():
     router = StickTable.kubernetes()
     assert (router.key, router.table.expire) == ("src", 10800.0)
+    assert isinstance(router.balance, sl.routers.Random)     # kube-proxy's iptables mode: a random pick
     home = router.route(request(t=0), pool_of(*POOL4))
     assert router.route(request(t=10799), pool_of(*POOL4)) == home
+    ipvs = StickTable.kubernetes(balance=RoundRobin())
+    assert isinstance(ipvs.balance, RoundRobin)
 
 
 def test_make_builds_by_name_and_rejects_unknown_names():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..model import Pool, Request
 from .base import Router, check_router, key_getter
-from .stateless import RoundRobin
+from .stateless import Random, RoundRobin
 from .table import AffinityTable
 
 __all__ = ["StickTable"]
@@ -31,7 +31,14 @@ class StickTable(Router):
 
     @classmethod
     def kubernetes(cls, timeout: float = 10800.0, **kwargs) -> StickTable:
-        """A Kubernetes Service with ``sessionAffinity: ClientIP`` (``timeoutSeconds``, default 3 hours)."""
+        """A Kubernetes Service with ``sessionAffinity: ClientIP`` (``timeoutSeconds``, default 3 hours).
+
+        kube-proxy remembers each client address's endpoint; a new address gets one at
+        random, as kube-proxy's default iptables (and nftables) mode picks it (IPVS mode
+        defaults to round robin: pass ``balance=RoundRobin()``) [Kubernetes docs, "Virtual IPs
+        and Service Proxies"].
+        """
+        kwargs.setdefault("balance", Random())
         return cls("src", expire=timeout, **kwargs)
 
     def route(self, request: Request, pool: Pool) -> str:
