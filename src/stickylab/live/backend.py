@@ -46,6 +46,9 @@ INSTANCE_HEADER = "X-Instance"
 
 #: Requests between looks for expired in-memory sessions (see :meth:`App.tidy`).
 _TIDY_EVERY = 1000
+#: Largest ``Set-Cookie`` a browser is sure to keep (RFC 6265 section 6.1): a stateless session
+#: token growing past it would be dropped by the browser, or refused by the proxy as too large.
+MAX_SET_COOKIE = 4096
 
 
 def store_is_shared(store) -> bool:
@@ -162,8 +165,12 @@ class Backend:
                 return self.reply(request, 409, f"409: the cart is full ({MAX_CART} items)", token, **headers)
             new = self.store.add(self.app, token, item)
             if new is not None:
+                cookie = Cookie(SESSION_COOKIE, new).header()
+                if len(cookie) > MAX_SET_COOKIE:        # the token holds the cart: refuse, keep the old one
+                    return self.reply(request, 409, f"409: the cart is full (the session cookie would be "
+                                      f"{len(cookie)} bytes, more than {MAX_SET_COOKIE})", token, **headers)
                 token = new
-                headers["Set-Cookie"] = Cookie(SESSION_COOKIE, new).header()
+                headers["Set-Cookie"] = cookie
                 headers["X-Session"] = "reissued"
         items = self.store.cart(self.app, token)
         return self.reply(request, 200, "cart: " + ", ".join(items), token, **headers)

@@ -9,8 +9,12 @@ Per request, as a real balancer does it:
    not an instance id, is reported by name with the request (a 500 page and a log line),
    and the proxy carries on; an id that names no backend is a 400 (it came from the
    client's cookie or header); :class:`~stickylab.NoHealthyInstance` is a 503;
-3. forward to that backend over a pooled keep-alive connection, with ``X-Forwarded-For``;
-4. give the backend's answer, its ``Set-Cookie`` headers read into the
+3. read the body as sent (not decompressed; a client slower than ``client_timeout`` gets a
+   408) and forward it to that backend over a pooled keep-alive connection, with the raw
+   path, the client's end-to-end headers and ``X-Forwarded-For`` from the proxy alone (a
+   client's own ``X-Forwarded-*`` is dropped: it would let a client pose as another);
+4. give the backend's answer (a 502 if it is not HTTP or is cut off; a header holding
+   control characters is dropped), its ``Set-Cookie`` headers read into the
    :class:`~stickylab.Response`, to ``router.on_response``, and add the cookies the router
    sets (an affinity cookie) to the answer.
 
@@ -27,14 +31,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from yarl import URL
 
-from ..model import Cookies, Headers, NoHealthyInstance, Pool, Request, Response
+from ..model import Cookie, Cookies, Headers, NoHealthyInstance, Pool, Request, Response
 from ..routers import Router
 from .cookies import BadCookie, parse_cookie_header, parse_set_cookie
 from .procs import until_stopped
@@ -48,7 +55,11 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 #: Hop-by-hop headers (RFC 9110 section 7.6.1): never forwarded.
 _HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                   "transfer-encoding", "upgrade", "proxy-connection", "host", "content-length"})
+#: Headers only this proxy may set: a client's own are dropped, so a backend cannot be lied to.
+_OURS = frozenset({"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "forwarded"})
 _CONNECT_ERRORS = (aiohttp.ClientConnectionError, asyncio.TimeoutError, OSError)
+#: Control characters no header may hold (a backend's are dropped: aiohttp would refuse to send them).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search
 
 
 class RouterFailure(Exception):
@@ -82,17 +93,23 @@ class Proxy:
         fall: active checks failed in a row that mark a backend down.
         retries: times an idempotent request is routed again when its backend is down.
         timeout: seconds a backend has to answer.
+        client_timeout: seconds a client has to send its whole body (HAProxy ``timeout
+            http-request``); a slower one gets a 408.
+        keepalive_timeout: seconds an idle client connection, or one that has not finished
+            its request line and headers, stays open (nginx's ``keepalive_timeout``, 75 s;
+            aiohttp's own default is an hour, which lets slow clients hold connections).
     """
 
     def __init__(self, router: Router, backends: dict[str, str] | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, health_interval: float = 0.5, fall: int = 2, retries: int = 1,
-                 timeout: float = 10.0):
+                 timeout: float = 10.0, client_timeout: float = 10.0, keepalive_timeout: float = 75.0):
         if not isinstance(router, Router):
             raise TypeError(f"router must be a stickylab Router, got {router!r}")
         self.router, self.host, self.port = router, host, port
         self.members: dict[str, _Member] = {iid: _Member(addr) for iid, addr in (backends or {}).items()}
         self.pool = Pool(load=self._load)
         self.health_interval, self.fall, self.retries, self.timeout = health_interval, fall, retries, timeout
+        self.client_timeout, self.keepalive_timeout = client_timeout, keepalive_timeout
         #: The last router failures, newest last (also logged on ``stickylab.live.proxy``).
         self.errors: deque[str] = deque(maxlen=100)
         self._started = time.monotonic()
@@ -150,7 +167,9 @@ class Proxy:
         """Listen, start the health checks; return the port."""
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self.handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # auto_decompress=False: a body is forwarded as the client sent it, Content-Encoding and all.
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=False,
+                                     keepalive_timeout=self.keepalive_timeout)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port, backlog=1024).start()
         self.port = self._runner.addresses[0][1]
@@ -212,21 +231,23 @@ class Proxy:
             iid = self.router.route(request, self.pool)
         except NoHealthyInstance as exc:
             raise RouterFailure(503, f"no backend can take this request: {exc}") from None
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:      # sys.exit() in a router must not stop the proxy
             raise self._failure(500, f"router {label!r} raised {type(exc).__name__}: {exc} "
-                                f"while routing {request!r}", exc) from None
+                                f"while routing {request!r}", request, exc) from None
         if type(iid) is not str:
-            raise self._failure(500, f"router {label!r} returned {iid!r}, which is not an instance id "
-                                f"(a string such as 'i0'), for {request!r}")
+            raise self._failure(500, f"router {label!r} returned {_cut(repr(iid))}, which is not an "
+                                f"instance id (a string such as 'i0'), for {request!r}", request)
         if iid not in self.members:
             raise RouterFailure(400, f"router {label!r} chose {iid[:40]!r}, which is not a backend of "
                                 "this proxy (a cookie or header of the request named it?)")
         return iid
 
-    def _failure(self, status: int, message: str, exc: BaseException | None = None) -> RouterFailure:
+    def _failure(self, status: int, message: str, request: Request,
+                 exc: BaseException | None = None) -> RouterFailure:
+        """Log ``message`` in full; the RouterFailure for the client's page shows it without secrets."""
         log.error("%s", message, exc_info=exc)
         self.errors.append(message)
-        return RouterFailure(status, message)
+        return RouterFailure(status, _cut(_without_secrets(message, request), _MOST_SHOWN))
 
     async def handle(self, req: web.Request) -> web.StreamResponse:
         """Serve one client request through the router and a backend."""
@@ -234,7 +255,9 @@ class Proxy:
             request = self.request_of(req)
         except BadCookie as exc:
             return _page(exc.status, str(exc))
-        body = await req.read()
+        body = await self._body(req)
+        if isinstance(body, web.Response):
+            return body
         attempts = 1 + (self.retries if req.method in IDEMPOTENT else 0)
         for attempt in range(attempts):
             try:
@@ -250,19 +273,31 @@ class Proxy:
                         "" if req.method in IDEMPOTENT else f" ({req.method} is not retried)")
                     return _page(503, f"backend {iid} is down ({type(exc).__name__}){retried}")
                 continue
+            except aiohttp.ClientError as exc:      # not HTTP, or cut off mid-answer: never retried
+                return _page(502, f"backend {iid} sent a broken answer ({type(exc).__name__})")
             return self._answer(request, iid, status, headers, content)
         raise AssertionError("unreachable")       # pragma: no cover
+
+    async def _body(self, req: web.Request) -> bytes | web.Response:
+        """The request's body as sent; a 408 page if it is slower than ``client_timeout``, a 400 if broken."""
+        try:
+            return await asyncio.wait_for(req.read(), self.client_timeout)
+        except TimeoutError:
+            return _page(408, f"the request body took longer than {self.client_timeout:g} s to arrive",
+                         Connection="close")
+        except (HttpProcessingError, ConnectionError) as exc:     # a lying chunk, a client gone
+            return _page(400, f"the request body could not be read ({type(exc).__name__})",
+                         Connection="close")
 
     async def _forward(self, req: web.Request, iid: str, body: bytes):
         """Send the request to backend ``iid``; its status, headers and body."""
         member = self.members[iid]
-        headers = [(k, v) for k, v in req.headers.items() if k.lower() not in _HOP]
-        headers.append(("X-Forwarded-For", req.remote or ""))
-        headers.append(("X-Forwarded-Host", req.host))
+        url = URL.build(scheme="http", authority=member.address, path=req.rel_url.raw_path,
+                        query_string=req.rel_url.raw_query_string, encoded=True)
         member.in_flight += 1
         try:
-            async with self._client.request(req.method, f"http://{member.address}{req.path_qs}",
-                                            headers=headers, data=body or None,
+            async with self._client.request(req.method, url, headers=_forwarded_headers(req),
+                                            data=body or None,
                                             allow_redirects=False) as reply:
                 return reply.status, reply.headers, await reply.read()
         finally:
@@ -276,29 +311,76 @@ class Proxy:
                             app_cookies)
         try:
             self.router.on_response(request, iid, response)
-        except Exception as exc:
+            added = [_set_cookie(cookie) for cookie in response.cookies[len(app_cookies):]]
+        except (Exception, SystemExit) as exc:
             message = (f"router {self.router.label()!r}.on_response raised {type(exc).__name__}: {exc} "
                        f"for {request!r}")
-            return _page(500, self._failure(500, message, exc).args[0])
+            return _page(500, self._failure(500, message, request, exc).args[0])
         out = web.Response(status=status, body=content)
         for k, v in headers.items():
-            if k.lower() not in _HOP and k.lower() != "set-cookie":
+            if k.lower() not in _HOP and k.lower() != "set-cookie" and not _CONTROL(k + v):
                 out.headers.add(k, v)
-        for raw in set_cookies:
-            out.headers.add("Set-Cookie", raw)
-        for cookie in response.cookies[len(app_cookies):]:
-            out.headers.add("Set-Cookie", cookie.header())
+        for raw in set_cookies + added:
+            if not _CONTROL(raw):
+                out.headers.add("Set-Cookie", raw)
         return out
 
 
-def _page(status: int, text: str) -> web.Response:
-    """A short plain-text error page from the proxy itself."""
+#: The most characters of a router failure an error page shows (the log has all of it).
+_MOST_SHOWN = 2000
+#: Request headers whose values an error page never echoes.
+_SECRET_HEADERS = ("cookie", "authorization", "proxy-authorization")
+
+
+def _cut(text: str, most: int = 200) -> str:
+    """``text``, cut to ``most`` characters."""
+    return text if len(text) <= most else text[:most] + "...(cut)"
+
+
+def _without_secrets(message: str, request: Request) -> str:
+    """``message`` with the request's cookie values and credentials hidden.
+
+    An error page that echoes them would hand ``HttpOnly`` cookies to any script that can
+    make a request fail (as Apache's 400 page did, CVE-2012-0053).
+    """
+    secrets = [*request.cookies.values(), *(request.headers.get(h) for h in _SECRET_HEADERS)]
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        message = message.replace(repr(secret), "'(hidden)'")
+        if len(secret) >= 6:
+            message = message.replace(secret, "(hidden)")
+    return message
+
+
+def _set_cookie(cookie) -> str:
+    """The ``Set-Cookie`` value of a cookie a router added; a TypeError if it is not a Cookie."""
+    if not isinstance(cookie, Cookie):
+        raise TypeError(f"response.cookies holds {cookie!r}, not a stickylab Cookie: "
+                        "use response.set_cookie(name, value)")
+    return cookie.header()
+
+
+def _forwarded_headers(req: web.Request) -> list[tuple[str, str]]:
+    """What the backend is sent: the client's end-to-end headers, and X-Forwarded-* from us alone.
+
+    Hop-by-hop headers, those the client's ``Connection`` header names (RFC 9110 section
+    7.6.1) and any ``X-Forwarded-*`` or ``Forwarded`` the client made up are dropped.
+    """
+    named = {t.strip().lower() for v in req.headers.getall("Connection", []) for t in v.split(",")}
+    headers = [(k, v) for k, v in req.headers.items()
+               if k.lower() not in _HOP and k.lower() not in _OURS and k.lower() not in named]
+    headers.append(("X-Forwarded-For", req.remote or ""))
+    headers.append(("X-Forwarded-Host", req.host))
+    return headers
+
+
+def _page(status: int, text: str, **headers: str) -> web.Response:
+    """A short plain-text error page from the proxy itself (never sniffed as HTML, never cached)."""
     return web.Response(status=status, text=f"{status} {_REASONS.get(status, '')}: {text}\n",
-                        headers={"Cache-Control": "no-store"})
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **headers})
 
 
-_REASONS = {400: "Bad Request", 431: "Request Header Fields Too Large", 500: "Router Error",
-            502: "Bad Gateway", 503: "Service Unavailable"}
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large",
+            500: "Router Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
 def main(argv: list[str] | None = None) -> None:
