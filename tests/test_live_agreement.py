@@ -12,8 +12,10 @@ every difference is one reality makes. The tolerances, and why:
   timing: the ~35 logouts vary by about 5, i.e. 0.003 of the ~1700 session requests
   (one standard deviation, as we measured): 0.01.
   Round robin loses about 2/3 of session requests in both; which user's request takes
-  which turn depends on network timing, a binomial spread of about 0.01 on ~2000
-  requests: 0.03 (3 standard deviations).
+  which turn depends on network timing (and, on a busy machine, on how the requests
+  in flight interleave), so each run is close to a binomial draw: a standard deviation
+  of sqrt(p(1 - p)/n) = 0.011 on ~1700 session requests, and 0.016 for the difference of
+  two runs: 0.05 (3 standard deviations of the difference).
 - **failed requests**: 0 in the simulator (its pool changes at the event's instant);
   the lab retries idempotent requests on a live instance, so at most 2 fail
   (requests caught in flight with the backend's connection).
@@ -86,7 +88,7 @@ def test_cookie_affinity_agrees(events):
 @pytest.mark.slow
 def test_round_robin_agrees():
     sim, real = both("RoundRobin")
-    agree(sim, real, loss=0.03, load=0.03)
+    agree(sim, real, loss=0.05, load=0.03)
     assert real.session_loss_rate() > 0.5
 
 
