@@ -191,12 +191,21 @@ class Result:
         """Per-time-bucket series: requests, lost, failed, cache hit rate, p99 latency, per-instance load.
 
         ``bucket`` defaults to 1/60 of the run. ``load`` is an (instances x buckets) array of
-        requests served; ``start`` the buckets' start times.
+        requests served; ``start`` the buckets' start times. Each bucket size is worked out
+        once per result (a dashboard draws one run in several panels, then as a ghost): treat
+        the arrays as read-only.
         """
         duration = self.scenario.duration
         bucket = duration / 60 if bucket is None else bucket
         if isinstance(bucket, bool) or not isinstance(bucket, Real) or not 0 < bucket < math.inf:
             raise ValueError(f"bucket must be a finite number of seconds > 0, got bucket={bucket!r}")
+        key = ("timeline", bucket)
+        if key not in self._cache:
+            self._cache[key] = self._timeline(bucket)
+        return self._cache[key]
+
+    def _timeline(self, bucket: float) -> dict[str, np.ndarray]:
+        duration = self.scenario.duration
         instances = len(self.instance_ids)
         most = min(MAX_BUCKETS, MAX_TIMELINE_CELLS // (instances + 8))   # per-instance load + 8 series
         if duration / bucket > most:

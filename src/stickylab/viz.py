@@ -15,7 +15,6 @@ in milliseconds; log axes are ticked in plain numbers.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -305,27 +304,13 @@ def _bars_with_mean(ax, res: Result, counts, kind, ylabel: str, title: str, base
     return ax
 
 
-_TIMELINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _timeline(res: Result, bucket: float | None) -> dict:
-    """``res.timeline(bucket)``, remembered while ``res`` lives.
-
-    A dashboard draws one run several times: in two panels, then as the next update's ghost.
-    """
-    found = _TIMELINES.setdefault(res, {})
-    if bucket not in found:
-        found[bucket] = res.timeline(bucket)
-    return found[bucket]
-
-
 def _count(value: float, _=None) -> str:
     """A count for a tick label, short enough for a fixed margin: ``800``, ``5000``, ``12k``."""
     return f"{value / 1000:g}k" if abs(value) >= 10_000 else f"{value:g}"
 
 
 def _rate(res: Result, bucket: float | None):
-    tl = _timeline(res, bucket)
+    tl = res.timeline(bucket)
     width = tl["start"][1] - tl["start"][0] if len(tl["start"]) > 1 else res.scenario.duration
     return tl, width
 
