@@ -11,10 +11,13 @@ import pytest
 
 pytest.importorskip("aiohttp", reason="the live lab needs aiohttp (requirements.txt)")
 
+from aiohttp import web
+
 import stickylab as sl
 from stickylab.app import SESSION_COOKIE
 from stickylab.live import loopback_address
 from stickylab.live.cookies import MAX_COOKIE_BYTES, BadCookie, parse_cookie_header, parse_set_cookie
+from stickylab.live.proxy import Proxy
 from stickylab.live.stores import JwtStore, SqliteStore, TokenApp, make_store
 
 from live_helpers import To, get, raw, stack, status_of
@@ -240,6 +243,35 @@ def test_persist_keeps_sending_to_the_dead_backend_and_the_client_gets_503():
             status, _, body = await get(proxy.url, "/app", Cookie=cookie)
             assert status == 503 and "backend i1 is down" in body and "after a retry" in body
     run(go())
+
+
+def test_a_slow_backend_is_a_504_and_stays_up_until_fall_checks_fail():
+    """A busy machine makes a backend slow, not dead: its users must not be moved for that."""
+    async def slow(request):
+        await asyncio.sleep(0.5)
+        return web.Response(text="late")
+
+    async def go():
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", slow)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        proxy = Proxy(sl.routers.RoundRobin(), {"i0": f"127.0.0.1:{runner.addresses[0][1]}"},
+                      health_interval=60.0, timeout=0.2, check_timeout=0.2, fall=3)
+        await proxy.start()
+        try:
+            status, _, body = await get(proxy.url, "/app")
+            assert status == 504 and "i0 did not answer within 0.2 s" in body
+            assert proxy.members["i0"].up, "a slow answer is not a dead backend"
+            for k in range(3):
+                assert proxy.members["i0"].up, f"down after {k} slow checks, fewer than fall=3"
+                await proxy._check("i0")
+            assert not proxy.members["i0"].up, "fall=3 slow checks in a row mark it down"
+        finally:
+            await proxy.stop()
+            await runner.cleanup()
+    asyncio.run(asyncio.wait_for(go(), 20))
 
 
 def test_draining_keeps_sticky_users_and_takes_no_new_ones():

@@ -18,13 +18,17 @@ Per request, as a real balancer does it:
    :class:`~stickylab.Response`, to ``router.on_response``, and add the cookies the router
    sets (an affinity cookie) to the answer.
 
-Health: a backend whose connection fails is marked down at once (a passive check), and
-every ``health_interval`` seconds each member's ``/health`` is asked (an active check,
-HAProxy ``check inter``): ``fall`` failures in a row mark it down, one success up. When the
-chosen backend is down, an idempotent request is routed again on the updated pool and
-retried once (HAProxy ``option redispatch`` with ``retries 1``): what the router then
-says goes (``CookieInsert`` picks a live instance; ``persist=True`` insists, and the
-client gets a 503). Other requests get the 503 at once.
+Health: a backend that refuses or drops the connection is marked down at once (a passive
+check), and every ``health_interval`` seconds each member's ``/health`` is asked (an active
+check, HAProxy ``check inter``): ``fall`` failures in a row mark it down (HAProxy's default
+is 3), one success up. A slow answer is not a dead backend: a check slower than
+``check_timeout`` counts as one failure, and a request slower than ``timeout`` is a 504
+that marks nothing down (on a busy machine, marking a slow backend down would move its
+users for nothing). When the chosen backend is down, or its connection could not be made,
+an idempotent request is routed again on the updated pool and retried once (HAProxy
+``option redispatch`` with ``retries 1``): what the router then says goes
+(``CookieInsert`` picks a live instance; ``persist=True`` insists, and the client gets a
+503). Other requests get the 503 at once.
 """
 
 from __future__ import annotations
@@ -58,6 +62,16 @@ _HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-autho
 #: Headers only this proxy may set: a client's own are dropped, so a backend cannot be lied to.
 _OURS = frozenset({"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "forwarded"})
 _CONNECT_ERRORS = (aiohttp.ClientConnectionError, asyncio.TimeoutError, OSError)
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a connection error says the backend is gone (refused, reset), not merely slow."""
+    return not isinstance(exc, TimeoutError)
+
+
+def _unsent(exc: BaseException) -> bool:
+    """Whether the request surely never reached the backend, so sending it elsewhere is safe."""
+    return isinstance(exc, aiohttp.ConnectionTimeoutError) or not isinstance(exc, TimeoutError)
 #: Control characters no header may hold (a backend's are dropped: aiohttp would refuse to send them).
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search
 
@@ -90,9 +104,10 @@ class Proxy:
         host: the address to listen on: loopback unless told otherwise.
         port: 0 picks a free port (see :attr:`port` after :meth:`start`).
         health_interval: seconds between active health checks of each backend.
-        fall: active checks failed in a row that mark a backend down.
+        fall: active checks failed in a row that mark a backend down (HAProxy's default, 3).
+        check_timeout: seconds a health check has to answer; a slower one counts as failed.
         retries: times an idempotent request is routed again when its backend is down.
-        timeout: seconds a backend has to answer.
+        timeout: seconds a backend has to answer; a slower one is a 504 (and stays up).
         client_timeout: seconds a client has to send its whole body (HAProxy ``timeout
             http-request``); a slower one gets a 408.
         keepalive_timeout: seconds an idle client connection, or one that has not finished
@@ -101,8 +116,9 @@ class Proxy:
     """
 
     def __init__(self, router: Router, backends: dict[str, str] | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, health_interval: float = 0.5, fall: int = 2, retries: int = 1,
-                 timeout: float = 10.0, client_timeout: float = 10.0, keepalive_timeout: float = 75.0):
+                 port: int = 0, health_interval: float = 0.5, fall: int = 3, check_timeout: float = 2.0,
+                 retries: int = 1, timeout: float = 10.0, client_timeout: float = 10.0,
+                 keepalive_timeout: float = 75.0):
         if not isinstance(router, Router):
             raise TypeError(f"router must be a stickylab Router, got {router!r}")
         self.router, self.host, self.port = router, host, port
@@ -110,6 +126,7 @@ class Proxy:
         self.pool = Pool(load=self._load)
         self.health_interval, self.fall, self.retries, self.timeout = health_interval, fall, retries, timeout
         self.client_timeout, self.keepalive_timeout = client_timeout, keepalive_timeout
+        self.check_timeout = check_timeout
         #: The last router failures, newest last (also logged on ``stickylab.live.proxy``).
         self.errors: deque[str] = deque(maxlen=100)
         self._started = time.monotonic()
@@ -176,7 +193,7 @@ class Proxy:
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=256, ttl_dns_cache=None)
         self._client = aiohttp.ClientSession(
             connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
-            timeout=aiohttp.ClientTimeout(total=self.timeout, connect=1.0))
+            timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=3.0))
         self._health = asyncio.get_running_loop().create_task(self._check_forever())
         return self.port
 
@@ -206,7 +223,7 @@ class Proxy:
             return
         try:
             async with self._client.get(f"http://{member.address}/health",
-                                        timeout=aiohttp.ClientTimeout(total=1.0)) as reply:
+                                        timeout=aiohttp.ClientTimeout(total=self.check_timeout)) as reply:
                 ok = reply.status == 200
         except _CONNECT_ERRORS:
             ok = False
@@ -267,11 +284,15 @@ class Proxy:
             try:
                 status, headers, content = await self._forward(req, iid, body)
             except _CONNECT_ERRORS as exc:
-                self.mark(iid, False)       # passive health check: the connection failed
+                if _refused(exc):
+                    self.mark(iid, False)       # passive health check: the connection failed
+                if not _unsent(exc):            # sent and unanswered: it may have been served
+                    return _page(504, f"backend {iid} did not answer within {self.timeout:g} s")
                 if attempt + 1 == attempts:
                     retried = " after a retry" if attempt else (
                         "" if req.method in IDEMPOTENT else f" ({req.method} is not retried)")
-                    return _page(503, f"backend {iid} is down ({type(exc).__name__}){retried}")
+                    state = "is down" if _refused(exc) else "could not be reached in time"
+                    return _page(503, f"backend {iid} {state} ({type(exc).__name__}){retried}")
                 continue
             except aiohttp.ClientError as exc:      # not HTTP, or cut off mid-answer: never retried
                 return _page(502, f"backend {iid} sent a broken answer ({type(exc).__name__})")
