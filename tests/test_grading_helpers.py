@@ -95,8 +95,28 @@ def test_plain_rejects_an_object_that_equals_everything():
         __hash__ = str.__hash__
 
     assert grading.plain("i0", str, "ring") == "i0"
+    got = grading.plain(Always("i9"), str, "ring")
+    assert type(got) is str and got == "i9" and got != "i0", "its characters, without its =="
     with pytest.raises(AssertionError, match="plain str"):
-        grading.plain(Always("i0"), str, "ring")
+        grading.plain(b"i0", str, "ring")
+
+
+def test_plain_takes_the_value_of_a_numpy_scalar_as_real_grading_receives_it():
+    np = pytest.importorskip("numpy")
+    got = grading.plain(np.str_("i1"), str, "ring")
+    assert type(got) is str and got == "i1"
+    assert type(grading.plain(np.float64(0.25), float, "share")) is float
+    with pytest.raises(AssertionError, match="plain int"):
+        grading.plain(np.float64(2.0), int, "count")
+    assert grading.route(Fixed(np.str_("i2")), grading.request(), grading.pool()) == "i2"
+
+
+def test_no_healthy_ok_refuses_a_router_that_returns_none_instead_of_raising():
+    req = grading.request()
+    empty = grading.pool([], draining=["i1"])
+    assert grading.no_healthy_ok(Fixed("i1"), req, empty) == "i1"
+    with pytest.raises(AssertionError, match="returning None is not a 503"):
+        grading.no_healthy_ok(Fixed(None), req, empty)
 
 
 def test_client_keeps_the_cookies_a_router_sets():

@@ -124,17 +124,41 @@ def time_bound(seconds: float | None = None, what: str = "the call"):
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
 
 
-def plain(value, kind, subject, what: str = "the answer"):
-    """Return ``value`` if its type is exactly ``kind`` (a type or a tuple of types), else fail.
+_NOT_PLAIN = object()
 
-    An object that redefines ``==`` (to equal everything, say) would pass any comparison;
-    a test that first checks the exact type cannot be fooled that way.
+
+def _as_plain(value, kinds: tuple):
+    """``value`` as one of the built-in ``kinds``, or ``_NOT_PLAIN``.
+
+    A subclass of a built-in type (``numpy.str_``, an ``IntEnum``, a ``str`` that redefines
+    ``==``) or a numpy scalar becomes the built-in value it holds, read with the built-in
+    type's own methods: what real grading receives from the learner's kernel (see
+    :mod:`stickylab.grade.wire`), so Validate and grading agree, and an overridden ``==``
+    never takes part in a comparison.
+    """
+    if type(value) in kinds:
+        return value
+    from .grade.wire import _base_value
+
+    try:
+        base = _base_value(value)
+    except Exception:       # an object that only pretends to be a str, say
+        return _NOT_PLAIN
+    return base if type(base) in kinds and base is not None else _NOT_PLAIN
+
+
+def plain(value, kind, subject, what: str = "the answer"):
+    """``value`` as a built-in ``kind`` (a type or a tuple of types), else fail.
+
+    A subclass's value is taken with the built-in type's own methods (see :func:`_as_plain`):
+    an object that redefines ``==`` (to equal everything, say) cannot pass a comparison.
     """
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    if type(value) not in kinds:
+    got = _as_plain(value, kinds)
+    if got is _NOT_PLAIN:
         names = " or ".join(k.__name__ for k in kinds)
-        fail(subject, f"{what} is {value!r} of type {_type_name(value)}; it must be a plain {names}")
-    return value
+        fail(subject, f"{what} is {value!r:.200} of type {_type_name(value)}; it must be a plain {names}")
+    return got
 
 
 @contextlib.contextmanager
@@ -188,9 +212,10 @@ def route(router: Router, req: Request, pool_: Pool, *, allow: Iterable[str] | N
     """
     if not isinstance(router, Router):
         raise AssertionError(f"expected a stickylab Router (a subclass of sl.Router), got {router!r}")
-    iid = call(router, router.route, req, pool_, request=req, what="route()")
-    check(type(iid) is str, router,
-          f"route() returned {iid!r} ({_type_name(iid)}); it must return an instance id, a plain "
+    answer = call(router, router.route, req, pool_, request=req, what="route()")
+    iid = _as_plain(answer, (str,))
+    check(iid is not _NOT_PLAIN, router,
+          f"route() returned {answer!r:.200} ({_type_name(answer)}); it must return an instance id, a plain "
           "str such as 'i0'", req)
     allowed = tuple(pool_.ids if allow is None else allow)
     if iid not in allowed:
@@ -272,7 +297,7 @@ def no_healthy_ok(router: Router, req: Request, pool_: Pool) -> str | None:
     """Route ``req``; None if the router raised :class:`~stickylab.NoHealthyInstance` (a 503)."""
     try:
         with time_bound(what="route()"):
-            return router.route(req, pool_)
+            answer = router.route(req, pool_)
     except NoHealthyInstance:
         return None
     except TimeoutError as exc:
@@ -280,6 +305,12 @@ def no_healthy_ok(router: Router, req: Request, pool_: Pool) -> str | None:
     except Exception as exc:
         fail(router, f"route() raised {type(exc).__name__}: {exc}; with no instance to take a new "
              "client, raise sl.NoHealthyInstance (the balancer answers 503)", req)
+    iid = _as_plain(answer, (str,))
+    check(iid is not _NOT_PLAIN, router,
+          f"route() returned {answer!r:.200} ({_type_name(answer)}) with pool {pool_!r}: return an instance "
+          "id (a str such as 'i0') or, when no instance can take the request, raise sl.NoHealthyInstance "
+          "(the balancer answers 503); returning None is not a 503", req)
+    return iid
 
 
 # -- the same in every process ---------------------------------------------------------------------

@@ -1,0 +1,57 @@
+"""Plausible wrong answer: the HMAC is cut to 4 hex digits (16 bits) "to keep the cookie short".
+
+Opaque and keyed, but there are only 65,536 values (the 64-secret test sees no collision, so it passes): a client can forge a valid cookie
+for any instance by trying them all, and two instances can even share a value.
+"""
+# expect: test-cookie-hidden-opaque at least 64 bits
+import stickylab as sl
+
+# %% signed-cookie
+import base64
+import hashlib
+import hmac
+
+
+class SignedCookieRouter(sl.Router):
+    """An opaque, signed affinity cookie, set only when the client lacks a valid one (HAProxy `insert`)."""
+
+    def __init__(self, secret: bytes = b"change me", cookie: str = "LB"):
+        self.secret = secret
+        self.cookie = cookie
+        self.balance = sl.routers.RoundRobin()
+
+    def value_for(self, instance):
+        """The cookie value naming `instance`: opaque, and only this balancer can make it."""
+        mac = hmac.new(self.secret, instance.encode("utf-8"), hashlib.sha256)
+        return mac.hexdigest()[:4]
+
+    @staticmethod
+    def _same(a, b):
+        """Constant-time comparison of two cookie values (anything not a str never matches)."""
+        if not isinstance(a, str) or not isinstance(b, str):
+            return False
+        return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+    def _carried(self, request):
+        """The request's affinity cookie value, or None."""
+        value = request.cookies.get(self.cookie)
+        return value if isinstance(value, str) and value else None
+
+    def instance_in(self, request, pool):
+        """The live instance the request's cookie validly names, or None."""
+        carried = self._carried(request)
+        if carried is None:
+            return None
+        for iid in pool.ids:
+            if self._same(carried, self.value_for(iid)):
+                return iid
+        return None
+
+    def route(self, request, pool):
+        named = self.instance_in(request, pool)
+        return named if named is not None else self.balance.route(request, pool)
+
+    def on_response(self, request, instance, response):
+        wanted = self.value_for(instance)
+        if not self._same(self._carried(request), wanted):
+            response.set_cookie(self.cookie, wanted)
