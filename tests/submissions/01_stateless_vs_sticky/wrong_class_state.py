@@ -3,6 +3,7 @@
 `seen = {}` in the class body: a "fresh" FirstSticky() remembers the clients of every
 router made before it, so two balancers (or two runs of logout_rates) are not independent.
 """
+# expect: test-sticky-hidden two routers must be independent
 # expect: test-sticky-hidden-drain is draining
 import stickylab as sl
 

@@ -1,9 +1,12 @@
 """Plausible wrong answer: Python's built-in hash() (salted per process), and NAT measured badly.
 
 `nat_balance` compares with round robin on the same scenario instead of IP hash without NAT.
-Passes the visible tests: within one process hash() is consistent.
+Passes the visible tests: within one process hash() is consistent. Nor does route() check
+for an empty pool.healthy: with nothing healthy it crashes (ZeroDivisionError) instead of
+raising sl.NoHealthyInstance.
 """
 # expect: test-ip-hidden-restart PYTHONHASHSEED
+# expect: test-ip-hidden-pool raise sl.NoHealthyInstance
 # expect: test-nat-hidden max_mean_load
 import stickylab as sl
 

@@ -1,8 +1,11 @@
 """Plausible wrong answer: the cookie is tried before the header, and an empty header counts.
 
-Passes the visible tests, which never send both, nor an empty value.
+Passes the visible tests, which never send both, nor an empty value. Nor does route() check
+for an empty pool.healthy: with nothing healthy it crashes (ZeroDivisionError) instead of
+raising sl.NoHealthyInstance.
 """
 # expect: test-header-hidden-order try the header, then the cookie
+# expect: test-header-hidden-pool raise sl.NoHealthyInstance
 import stickylab as sl
 
 # %% fallback-router

@@ -2,7 +2,6 @@
 
 It behaves exactly as asked, but the exercise is to write the table.
 """
-# expect: test-table-hidden-size holds
 # expect: test-table-hidden-sliding write the table yourself
 # expect: test-router-hidden built on stickylab
 import stickylab as sl

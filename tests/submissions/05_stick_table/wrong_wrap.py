@@ -3,7 +3,6 @@
 It behaves exactly as asked, and is no subclass of stickylab's table, but the exercise is
 to write the table.
 """
-# expect: test-table-hidden-size holds
 # expect: test-table-hidden-sliding uses sl.routers.AffinityTable
 import stickylab as sl
 
