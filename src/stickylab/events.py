@@ -73,7 +73,9 @@ class Fail(_InstanceEvent):
     Until ``at + detect`` the instance stays in the pool as it was, routers keep sending
     it requests, and those requests fail. Health checks set that window: HAProxy's
     default ``inter 2s fall 3`` marks a server DOWN after three failed checks two seconds
-    apart, about 6 s [HAProxy configuration.txt, "inter" and "fall"].
+    apart: 4 to 6 s after a crash (the first failing check comes 0 to 2 s after it), up to
+    about 8 s when the host vanishes and each check waits out its timeout [HAProxy
+    configuration.txt, "inter" and "fall"].
     """
 
     detect: float = 0.0

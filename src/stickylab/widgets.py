@@ -445,7 +445,7 @@ class Dashboard:
     def set_detect(self, seconds: float) -> None:
         """Failures are noticed ``seconds`` after they happen; requests sent there meanwhile fail.
 
-        HAProxy's default health check (``inter 2s fall 3``) takes about 6 s.
+        HAProxy's default health check (``inter 2s fall 3``) takes 4 to 6 s.
         """
         if isinstance(seconds, bool) or not isinstance(seconds, Real) or not 0 <= seconds < 1e6:
             raise ValueError(f"detect must be a number of seconds >= 0, got detect={seconds!r}")

@@ -31,8 +31,10 @@ class ConsistentHash(Router):
             ``minimum_ring_size`` (1024 by default there).
         table_size: Maglev's prime table size (default 65537, Envoy's).
         factor: bounded only: no instance takes a request when its requests in flight
-            reach ``ceil(factor * (in flight + 1) / healthy)`` (HAProxy ``hash-balance-factor
-            125`` is 1.25); the key walks on around the ring.
+            reach ``ceil(factor * (in flight + 1) / healthy)``; the key walks on around the
+            ring (HAProxy ``hash-balance-factor 125`` is 1.25; HAProxy rounds up the total,
+            ``ceil(factor * (in flight + 1))`` slots, and splits it by weight, so some
+            servers get one slot fewer than here).
         fallback: the router for requests without the key (default round robin, as
             nginx does for an empty key; Envoy picks at random).
 
@@ -81,8 +83,10 @@ class ConsistentHash(Router):
     def haproxy(cls, key: str = "src", factor: float | None = None) -> ConsistentHash:
         """HAProxy ``hash-type consistent``: 16 points per unit of weight, and ``hash-balance-factor``.
 
-        HAProxy takes the nearest point on either side of the key, not the next one; the
-        spread of load is the same.
+        HAProxy takes the nearest point on either side of the key, not the next one as
+        here: each point then owns half of the gap on each side, so its load spreads about
+        like twice as many points under the next-point rule (a spread about 1/sqrt(2) of
+        this router's). Which keys move when a server comes or goes is alike.
         """
         if factor is None:
             return cls("ring", key, vnodes=16)
