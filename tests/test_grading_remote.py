@@ -84,6 +84,22 @@ LEARNER = textwrap.dedent('''
         def __iter__(self):
             return iter(self.d)
 
+    from collections import OrderedDict
+
+    class Lru(OrderedDict):          # a stick table built on OrderedDict, as Python's docs show
+        def put(self, key, value):
+            self[key] = value
+            self.move_to_end(key)
+
+    class Tally(dict):               # a dict that only adds a dunder: still data
+        def __missing__(self, key):
+            return 0
+
+    def tally():
+        t = Tally()
+        t["a"] += 2
+        return t
+
     share = 0.5
     their_pool = sl.Pool(["i0", "i1"], draining=["i2"])
     ns = dict(globals())
@@ -195,6 +211,16 @@ def test_answers_are_checked_as_the_values_they_are(learner):
     value = names["liar"]()
     assert type(value) is str and value != "anything"
     assert names["numbers"]() == {"share": 0.25, "count": 3, "arr": [0, 1, 2]}
+
+
+def test_a_container_subclass_with_methods_is_an_object_there_and_plain_data_is_data(learner):
+    conn, names, _ = learner
+    table = names["Lru"]()
+    table.put("a", "i0")
+    table.put("b", "i1")
+    assert len(table) == 2 and list(table) == ["a", "b"] and table["a"] == "i0", "a handle, called there"
+    back = names["tally"]()
+    assert type(back) is dict and back == {"a": 2}, "a subclass without methods of its own crosses as data"
 
 
 def test_the_learners_exceptions_arrive_as_exceptions_of_ours(learner):

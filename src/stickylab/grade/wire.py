@@ -80,12 +80,32 @@ def encode(value, handle=None, depth: int = 0):
     if kind.__name__ in _DATACLASSES and _DATACLASSES[kind.__name__] is kind:
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return {"data": [kind.__name__, encode(fields, handle, d)]}
+    if handle is not None and isinstance(value, (dict, list, set)) and _has_methods(kind):
+        return handle(value)        # an object built on a container (a table on OrderedDict), not data
     plain = _base_value(value)
     if plain is not None:
         return encode(plain, handle, depth)
     if handle is not None:
         return handle(value)
     raise WireError(f"a {kind.__name__} cannot be sent to the other process")
+
+
+#: Modules whose container subclasses are data (``OrderedDict``, ``defaultdict``, ``Counter``).
+_DATA_MODULES = frozenset({"builtins", "collections", "typing", "abc"})
+
+
+def _has_methods(kind: type) -> bool:
+    """Whether a container class adds methods of its own (not dunders): a learner's
+    ``class StickTable(OrderedDict)`` with ``get``/``put`` is an object to call, so it crosses
+    as a handle; a subclass that only changes ``==`` or ``__missing__`` is still data."""
+    for cls in kind.__mro__:
+        if cls.__module__ in _DATA_MODULES:
+            continue
+        for name, attr in vars(cls).items():
+            if not (name.startswith("__") and name.endswith("__")) and (
+                    callable(attr) or isinstance(attr, (classmethod, staticmethod, property))):
+                return True
+    return False
 
 
 def _base_value(value):

@@ -3,7 +3,7 @@
 The cookie is checked against pool.members (every configured instance) instead of
 pool.ids (the live ones): a user whose instance has failed keeps being sent to it.
 """
-# expect: test-cookie-hidden-bad is not up
+# expect: test-cookie-hidden-bad or None for a stale cookie
 # expect: test-cookie-hidden-drain is not up
 import stickylab as sl
 

@@ -5,7 +5,7 @@ route(), but never rewritten: the client keeps sending the bad cookie and is
 re-picked on every request.
 """
 # expect: test-cookie-hidden-bad replace it with a valid cookie
-# expect: test-cookie-hidden-drain got a cookie, then went to
+# expect: test-cookie-hidden-drain it must set the cookie for
 import stickylab as sl
 
 # %% signed-cookie

@@ -6,7 +6,7 @@ Pool and calls pool.update() on a failure, a drain or a scale-out: the table the
 honours cookies for a dead instance, and never recognises a new one.  Every test builds a
 fresh Pool object for each membership, so the stale cache is never seen.
 """
-# expect: test-cookie-hidden-bad is not up
+# expect: test-cookie-hidden-bad changed in place
 import stickylab as sl
 
 # %% signed-cookie
