@@ -50,12 +50,14 @@ def test_an_inner_time_bound_leaves_the_outer_one_armed():
 
 def test_an_inner_time_bound_never_outlives_the_outer_one():
     start = time.monotonic()
-    with pytest.raises(TimeoutError):
+    with pytest.raises(TimeoutError) as err:
         with grading.time_bound(0.2, "the outer block"):
             with grading.time_bound(30.0, "a long call"):
                 while True:
                     pass
     assert time.monotonic() - start < 5
+    assert "ran out during a long call" in str(err.value) and "30 s" not in str(err.value), (
+        "the message blames the outer bound, not the inner call's own 30 s")
 
 
 def test_route_turns_an_infinite_loop_into_a_teaching_failure(monkeypatch):

@@ -106,13 +106,19 @@ def time_bound(seconds: float | None = None, what: str = "the call"):
         yield
         return
 
+    cut_short = [False]         # the outer bound has less time left than this one would get
+
     def _expired(signum, frame):
+        if cut_short[0]:        # say so, not this call's own limit
+            raise TimeoutError(f"the time allowed for the whole check ran out during {what}: is there "
+                               "an infinite loop, or work that grows with every request?")
         raise TimeoutError(f"{what} did not return within {seconds:g} s: is there an infinite "
                            "loop, or work that grows with every request?")
 
     previous = signal.signal(signal.SIGALRM, _expired)
     outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
     if outer and outer < seconds:
+        cut_short[0] = True
         signal.setitimer(signal.ITIMER_REAL, outer)
     started = time.monotonic()
     try:
