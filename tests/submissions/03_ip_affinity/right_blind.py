@@ -2,7 +2,8 @@
 
 Differs from the obvious answer: ``ip_hash`` is the first 8 bytes of SHA-256 of the key, read
 big-endian (allowed: "so may hashlib"); ``ip_key`` keeps the first three dot-separated
-fields with split/join (an address without three dots, e.g. IPv6, is kept whole); the
+fields with split/join (an address with a colon, IPv6 or IPv4-mapped IPv6, or without three
+dots is kept whole); the
 router checks the healthy list through a local helper. ``nat_balance`` loops over a dict of
 scenarios.
 """
@@ -17,7 +18,9 @@ def ip_key(client_ip, prefix24=False):
     if not prefix24:
         return str(client_ip)
     fields = str(client_ip).split(".")
-    return ".".join(fields[:3]) if len(fields) == 4 else str(client_ip)
+    if ":" in str(client_ip) or len(fields) != 4:      # IPv6, "::ffff:203.0.113.7" included
+        return str(client_ip)
+    return ".".join(fields[:3])
 
 
 def ip_hash(client_ip, prefix24=False):

@@ -12,7 +12,7 @@ import stickylab as sl
 
 # %% ip-hash
 def ip_key(client_ip, prefix24=False):
-    return ".".join(client_ip.split(".")[:3]) if prefix24 else client_ip
+    return ".".join(client_ip.split(".")[:3]) if prefix24 and ":" not in client_ip else client_ip
 
 
 def ip_hash(client_ip, prefix24=False):

@@ -11,7 +11,7 @@ _MEMO = {}
 
 
 def ip_key(client_ip, prefix24=False):
-    return client_ip.rsplit(".", 1)[0] if prefix24 else client_ip
+    return client_ip.rsplit(".", 1)[0] if prefix24 and ":" not in client_ip else client_ip
 
 
 def ip_hash(client_ip, prefix24=False):

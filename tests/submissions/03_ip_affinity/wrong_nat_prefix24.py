@@ -14,7 +14,7 @@ def ip_key(client_ip, prefix24=False):
     if not prefix24:
         return str(client_ip)
     fields = str(client_ip).split(".")
-    return ".".join(fields[:3]) if len(fields) == 4 else str(client_ip)
+    return ".".join(fields[:3]) if len(fields) == 4 and ":" not in str(client_ip) else str(client_ip)
 
 
 def ip_hash(client_ip, prefix24=False):
