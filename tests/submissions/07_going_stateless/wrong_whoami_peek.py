@@ -1,0 +1,67 @@
+"""Wrong answer: whoami() reads the store's sessions dict directly, so a request served does not slide the expiry.
+
+The store's get() slides, but AppInstance.whoami() peeks at store.sessions: a user who
+keeps making requests through an instance is logged out ttl seconds after the last
+get() on the store (here: after logging in), in the middle of their work.
+"""
+# expect: test-store-hidden-failover slides its expiry
+import stickylab as sl
+
+# %% session-store
+import secrets
+
+
+class SessionStore:
+    """Sessions shared by every instance, with sliding expiry (a stand-in for Redis)."""
+
+    def __init__(self, ttl):
+        self.ttl = ttl
+        self.sessions = {}   # sid -> (user, last use)
+
+    def create(self, user, now):
+        sid = secrets.token_urlsafe(18)
+        self.sessions[sid] = (user, now)
+        return sid
+
+    def get(self, sid, now):
+        entry = self.sessions.get(sid)
+        if entry is None:
+            return None
+        user, last = entry
+        if now - last > self.ttl:
+            del self.sessions[sid]
+            return None
+        self.sessions[sid] = (user, now)
+        return user
+
+    def delete(self, sid):
+        self.sessions.pop(sid, None)
+
+
+class AppInstance:
+    """An application instance that keeps its sessions in the shared store, not in memory."""
+
+    def __init__(self, name, store):
+        self.name = name
+        self.store = store
+
+    def login(self, user, now):
+        return self.store.create(user, now)
+
+    def whoami(self, sid, now):
+        entry = self.store.sessions.get(sid)
+        if entry is not None and now - entry[1] <= self.store.ttl:
+            return entry[0]
+        return None
+
+    def crash(self):
+        pass   # nothing of value lives here
+
+# %% losses
+def losses_on_failure(scenario):
+    """Session loss rate when i1 fails half-way, with in-memory and with external sessions."""
+    events = [sl.Fail("i1", at=scenario.duration / 2)]
+    memory = sl.simulate(scenario, sl.routers.CookieInsert(), events=events)
+    external = sl.simulate(scenario.replace(session_store="external"), sl.routers.CookieInsert(),
+                           events=events)
+    return {"memory": memory.session_loss_rate(), "external": external.session_loss_rate()}
