@@ -47,6 +47,25 @@ async def stack(router, instances=2, dead=(), store=MemoryStore, **options):
             await runner.cleanup()
 
 
+@contextlib.asynccontextmanager
+async def behind_proxy(handler, router=None, **options):
+    """One backend i0 answering every path with ``handler``, behind a Proxy (no health checks
+    unless ``health_interval`` is given); yields the proxy."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    options.setdefault("health_interval", 60.0)
+    proxy = Proxy(router or sl.routers.RoundRobin(), {"i0": f"127.0.0.1:{runner.addresses[0][1]}"}, **options)
+    await proxy.start()
+    try:
+        yield proxy
+    finally:
+        await proxy.stop()
+        await runner.cleanup()
+
+
 async def get(url, path="/", method="GET", **headers):
     """(status, headers, body text) of one request, with aiohttp's client."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as s:

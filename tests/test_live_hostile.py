@@ -18,7 +18,7 @@ from aiohttp import web
 import stickylab as sl
 from stickylab.live.proxy import Proxy
 
-from live_helpers import get, stack, status_of
+from live_helpers import behind_proxy, get, stack, status_of
 
 
 def run(coro, within=20.0):
@@ -124,31 +124,15 @@ async def _echo(request: web.Request) -> web.Response:
     return web.Response(text="\n".join(lines))
 
 
-async def _echo_proxy(router=None, **options):
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", _echo)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    proxy = Proxy(router or sl.routers.RoundRobin(), {"i0": f"127.0.0.1:{runner.addresses[0][1]}"},
-                  health_interval=60.0, **options)
-    await proxy.start()
-    return runner, proxy
-
-
 def test_a_client_cannot_spoof_forwarded_headers_or_smuggle_hop_by_hop_ones():
     async def go():
-        runner, proxy = await _echo_proxy()
-        try:
+        async with behind_proxy(_echo) as proxy:
             answer = await talk(proxy.port, request(
                 b"GET /x HTTP/1.1", b"X-Forwarded-For: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\n"
                 b"X-Forwarded-Host: evil\r\nConnection: close, X-Secret\r\nX-Secret: s\r\n"))
             seen = answer.split(b"\r\n\r\n", 1)[1].decode()
             assert "6.6.6.6" not in seen and "evil" not in seen and "X-Secret" not in seen
             assert "X-Forwarded-For: 127.0.0.1" in seen and seen.count("X-Forwarded-For") == 1
-        finally:
-            await proxy.stop()
-            await runner.cleanup()
     run(go())
 
 
@@ -167,15 +151,11 @@ class Paths(sl.Router):
                                     b"/%2e%2e/%2e%2e/health", b"/admin/..%2fpublic", b"/%2561dmin"])
 def test_the_path_reaches_the_backend_as_sent_and_as_the_router_read_it(target):
     async def go():
-        runner, proxy = await _echo_proxy(router := Paths())
-        try:
+        async with behind_proxy(_echo, router := Paths()) as proxy:
             answer = await talk(proxy.port, request(b"GET " + target + b" HTTP/1.1"))
             assert status_of(answer) == 200
             line, path = answer.split(b"\r\n\r\n", 1)[1].decode().split("\n")[:2]
             assert line == "GET " + target.decode() and path == "path: " + router.paths[-1]
-        finally:
-            await proxy.stop()
-            await runner.cleanup()
     run(go())
 
 

@@ -17,10 +17,9 @@ import stickylab as sl
 from stickylab.app import SESSION_COOKIE
 from stickylab.live import loopback_address
 from stickylab.live.cookies import MAX_COOKIE_BYTES, BadCookie, parse_cookie_header, parse_set_cookie
-from stickylab.live.proxy import Proxy
 from stickylab.live.stores import JwtStore, SqliteStore, TokenApp, make_store
 
-from live_helpers import To, get, raw, stack, status_of
+from live_helpers import To, behind_proxy, get, raw, stack, status_of
 
 
 def run(coro):
@@ -252,15 +251,7 @@ def test_a_slow_backend_is_a_504_and_stays_up_until_fall_checks_fail():
         return web.Response(text="late")
 
     async def go():
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", slow)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        proxy = Proxy(sl.routers.RoundRobin(), {"i0": f"127.0.0.1:{runner.addresses[0][1]}"},
-                      health_interval=60.0, timeout=0.2, check_timeout=0.2, fall=3)
-        await proxy.start()
-        try:
+        async with behind_proxy(slow, timeout=0.2, check_timeout=0.2, fall=3) as proxy:
             status, _, body = await get(proxy.url, "/app")
             assert status == 504 and "i0 did not answer within 0.2 s" in body
             assert proxy.members["i0"].up, "a slow answer is not a dead backend"
@@ -268,9 +259,6 @@ def test_a_slow_backend_is_a_504_and_stays_up_until_fall_checks_fail():
                 assert proxy.members["i0"].up, f"down after {k} slow checks, fewer than fall=3"
                 await proxy._check("i0")
             assert not proxy.members["i0"].up, "fall=3 slow checks in a row mark it down"
-        finally:
-            await proxy.stop()
-            await runner.cleanup()
     asyncio.run(asyncio.wait_for(go(), 20))
 
 

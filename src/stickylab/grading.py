@@ -219,10 +219,7 @@ def route(router: Router, req: Request, pool_: Pool, *, allow: Iterable[str] | N
     if not isinstance(router, Router):
         raise AssertionError(f"expected a stickylab Router (a subclass of sl.Router), got {router!r}")
     answer = call(router, router.route, req, pool_, request=req, what="route()")
-    iid = _as_plain(answer, (str,))
-    check(iid is not _NOT_PLAIN, router,
-          f"route() returned {answer!r:.200} ({_type_name(answer)}); it must return an instance id, a plain "
-          "str such as 'i0'", req)
+    iid = _instance_id(router, answer, req, "; it must return an instance id, a plain str such as 'i0'")
     allowed = tuple(pool_.ids if allow is None else allow)
     if iid not in allowed:
         if iid in pool_.draining:
@@ -311,11 +308,17 @@ def no_healthy_ok(router: Router, req: Request, pool_: Pool) -> str | None:
     except Exception as exc:
         fail(router, f"route() raised {type(exc).__name__}: {exc}; with no instance to take a new "
              "client, raise sl.NoHealthyInstance (the balancer answers 503)", req)
+    return _instance_id(router, answer, req,
+                        f" with pool {pool_!r}: return an instance id (a str such as 'i0') or, when no "
+                        "instance can take the request, raise sl.NoHealthyInstance (the balancer answers "
+                        "503); returning None is not a 503")
+
+
+def _instance_id(router: Router, answer, req: Request, advice: str) -> str:
+    """``route()``'s ``answer`` as a plain str; else fail, naming it and adding ``advice``."""
     iid = _as_plain(answer, (str,))
     check(iid is not _NOT_PLAIN, router,
-          f"route() returned {answer!r:.200} ({_type_name(answer)}) with pool {pool_!r}: return an instance "
-          "id (a str such as 'i0') or, when no instance can take the request, raise sl.NoHealthyInstance "
-          "(the balancer answers 503); returning None is not a 503", req)
+          f"route() returned {answer!r:.200} ({_type_name(answer)}){advice}", req)
     return iid
 
 

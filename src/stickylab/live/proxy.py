@@ -64,6 +64,10 @@ _OURS = frozenset({"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "
 _CONNECT_ERRORS = (aiohttp.ClientConnectionError, asyncio.TimeoutError, OSError)
 
 
+#: Control characters no header may hold (a backend's are dropped: aiohttp would refuse to send them).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search
+
+
 def _refused(exc: BaseException) -> bool:
     """Whether a connection error says the backend is gone (refused, reset), not merely slow."""
     return not isinstance(exc, TimeoutError)
@@ -72,8 +76,6 @@ def _refused(exc: BaseException) -> bool:
 def _unsent(exc: BaseException) -> bool:
     """Whether the request surely never reached the backend, so sending it elsewhere is safe."""
     return isinstance(exc, aiohttp.ConnectionTimeoutError) or not isinstance(exc, TimeoutError)
-#: Control characters no header may hold (a backend's are dropped: aiohttp would refuse to send them).
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search
 
 
 class RouterFailure(Exception):
@@ -401,7 +403,7 @@ def _page(status: int, text: str, **headers: str) -> web.Response:
 
 
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large",
-            500: "Router Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+            500: "Router Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 def main(argv: list[str] | None = None) -> None:
