@@ -73,7 +73,11 @@ def _kinds(assignment: str, prefix: str = "wrong") -> list[str]:
 # Each right*.py is a correct answer written another way than the solution (other data
 # structures, other names, another reading of what the text leaves open): it must pass
 # every test, hidden ones included, or a test asks for more than the exercise says.
-CASES = [(a, k) for a in subs.assignments() for k in ["solution", *_kinds(a, "right"), *_kinds(a)]]
+# Each trivial*.py does no real work (the untouched release, a constant, the first healthy
+# instance, the library's own class behind a wrapper): it must fail every test cell, visible
+# ones included, so it scores 0.
+CASES = [(a, k) for a in subs.assignments()
+         for k in ["solution", *_kinds(a, "right"), *_kinds(a), "release", *_kinds(a, "trivial")]]
 
 
 @pytest.mark.slow
@@ -82,6 +86,13 @@ def test_submission_fails_exactly_what_it_names(assignment, kind):
     _, expect = subs.submission(assignment, kind)
     results = run(assignment, kind)
     assert set(results) == set(_test_cells(assignment)), f"{assignment}: a test cell did not run"
+    if kind == "release" or kind.startswith("trivial"):      # no work, no points: every test cell fails
+        passed = sorted(gid for gid, message in results.items() if message is None)
+        assert not passed, f"{assignment}/{kind} scores points for no work in {passed}"
+        for gid, phrase in expect.items():
+            assert phrase.lower() in (results[gid] or "").lower(), (
+                f"{assignment}/{kind}: {gid} failed with\n{results[gid]}\nwhich does not mention {phrase!r}")
+        return
     failed = {gid for gid, message in results.items() if message is not None}
     report = "\n".join(f"  {gid}: {(message or 'passed')[:400]}" for gid, message in results.items())
     assert failed == set(expect), (
@@ -99,6 +110,14 @@ def test_every_right_submission_says_how_it_differs_and_expects_no_failure(assig
         sections, expect = subs.parse(path)
         assert sections and not expect, f"{path}: a right answer replaces cells and fails no test"
         assert path.read_text().startswith('"""'), f"{path}: open with a docstring saying how it differs"
+
+
+@pytest.mark.parametrize("assignment", subs.assignments())
+def test_every_trivial_submission_says_what_it_skips(assignment):
+    for kind in _kinds(assignment, "trivial"):
+        path = subs.HERE / assignment / f"{kind}.py"
+        sections, _ = subs.parse(path)
+        assert path.read_text().startswith('"""'), f"{path}: open with a docstring saying what it skips"
 
 
 @pytest.mark.parametrize("assignment", subs.assignments())
