@@ -101,6 +101,11 @@ LEARNER = textwrap.dedent('''
         return t
 
     share = 0.5
+    shared = Sticky()
+
+    def seen():
+        return len(shared.seen)
+
     their_pool = sl.Pool(["i0", "i1"], draining=["i2"])
     ns = dict(globals())
     while True:
@@ -252,12 +257,22 @@ def test_a_kernel_that_exits_is_reported_and_stays_gone(learner):
         names["Table"]()
 
 
-def test_only_changed_names_are_sent_again(learner):
+def test_only_the_names_asked_for_are_sent(learner):
+    conn, names, _ = learner
+    assert set(conn.names(every=True, only={"Sticky", "share", "nowhere"})) == {"Sticky", "share"}
+    assert {"Sticky", "share", "Table"} <= set(names)
+
+
+def test_what_the_tests_do_to_the_learners_objects_ends_with_their_visit(learner):
+    """A router that records what the hidden tests gave it shows nothing of it to the learner's next cell."""
     conn, names, path = learner
+    router = names["shared"]
+    for k in range(3):
+        grading.route(router, grading.request(f"203.0.113.{k}"), grading.pool())
+    assert names["seen"]() == 3
     conn.close()
-    conn.connect(path)
-    assert conn.names() == {}
-    assert set(conn.names(every=True)) == set(names)
+    conn.connect(path)          # the next test cell: a new visit to the same kernel
+    assert conn.names(every=True)["seen"]() == 0
 
 
 def test_nothing_of_the_tests_side_can_be_passed_in(learner):

@@ -67,13 +67,63 @@ def test_a_sandboxed_process_sees_and_reaches_only_what_it_is_given(tmp_path):
     out = json.loads(done.stdout)
     assert out["sees_secret"] is False
     assert out["wrote_outside"] is False and not outside.exists()
-    assert out["wrote_scratch"] is True and (tmp_path / "scratch" / "mine.txt").exists()
+    assert out["wrote_scratch"] is True      # in a memory file system of its own: nothing on the disk
+    assert not (tmp_path / "scratch" / "mine.txt").exists()
     assert out["network"] is False
     assert max(out["pids"]) < 10, f"the sandbox sees other processes: {out['pids']}"
     assert out["as_limit"] == 1 << 30 and out["nproc_limit"] == 64
     assert out["fds"] == [0, 1, 2, 3], f"inherited descriptors: {out['fds']}"   # 3: listdir's own
     if os.getuid() == 0:
         assert out["uid"] in sb.SANDBOX_UIDS
+
+
+@needs_sandbox
+def test_all_a_sandbox_writes_is_capped_not_only_each_file(tmp_path):
+    """Sixteen files under the per-file cap cannot fill the grader's disk: the scratch folder has a total."""
+    box = sb.Sandbox(tmp_path / "scratch", limits=sb.Limits(file_bytes=8 << 20, scratch_bytes=16 << 20))
+    box.prepare()
+    writer = textwrap.dedent('''
+        written = 0
+        try:
+            for n in range(16):
+                with open(f"f{n}", "wb") as f:
+                    for _ in range(8):
+                        f.write(b"x" * (1 << 20))
+                        f.flush()
+                        written += 1 << 20
+        except OSError as exc:
+            print(written, exc.errno)
+    ''')
+    done = subprocess.run(box.launcher(box.command([sys.executable, "-c", writer])), capture_output=True,
+                          text=True, timeout=60)
+    written, errno = map(int, done.stdout.split())
+    assert written <= 16 << 20 and errno == 28, done.stdout + done.stderr     # ENOSPC
+    assert sb.folder_bytes(tmp_path) < 1 << 20
+
+
+def test_sockets_get_a_short_folder_when_the_temp_folder_is_long(tmp_path):
+    deep = tmp_path / ("x" * 60) / ("y" * 40)
+    deep.mkdir(parents=True)
+    folder = sb.socket_folder(deep)
+    try:
+        assert len(str(folder / "fresh-99.sock")) <= sb.SOCKET_PATH_BYTES
+        assert deep not in folder.parents
+    finally:
+        folder.rmdir()
+    near = sb.socket_folder(tmp_path)
+    assert near.parent == tmp_path or len(str(tmp_path)) > 60
+    near.rmdir()
+
+
+def test_a_folder_over_its_quota_is_reported_once(tmp_path):
+    import threading
+
+    hits = []
+    done = threading.Event()
+    with sb.FolderQuota(tmp_path, 1000, lambda used: (hits.append(used), done.set()), every=0.02):
+        (tmp_path / "big").write_bytes(b"x" * 5000)
+        assert done.wait(5)
+    assert hits == [5000]
 
 
 def test_a_bind_that_would_expose_a_forbidden_path_is_refused(tmp_path):

@@ -29,8 +29,9 @@ from .model import NoHealthyInstance, Pool, Request, Response
 from .routers.base import Router
 
 __all__ = [
-    "Client", "batch", "call", "check", "describe", "fail", "no_healthy_ok", "plain", "pool", "request",
-    "respond", "route", "same_across_restarts", "source_of", "time_bound",
+    "Client", "batch", "call", "check", "cpu_seconds", "describe", "fail", "library_calls", "no_healthy_ok",
+    "plain", "pool", "reach", "request", "respond", "route", "same_across_restarts", "source_of", "time_bound",
+    "written_yourself",
 ]
 
 #: Seconds one call to a learner's code may take before the tests call it an infinite loop.
@@ -92,42 +93,64 @@ def pool(healthy: Iterable[str] = ("i0", "i1", "i2"), draining: Iterable[str] = 
 
 
 # -- calling the learner's code safely -------------------------------------------------------------
+#: How many times its CPU seconds a time-bounded block may take on the wall clock. A busy
+#: machine stretches wall time (8 busy processes on 2 cores: about 5 times) but not CPU time,
+#: so a bound is kept in CPU seconds, and the wall clock only catches code that waits (a
+#: sleep, a lock) instead of computing.
+WALL_SLACK = 10.0
+
+
+def _timer_message(seconds: float, what: str, cut_short: bool, wall: bool) -> str:
+    if cut_short:
+        return (f"the time allowed for the whole check ran out during {what}: is there an infinite "
+                "loop, or work that grows with every request?")
+    if wall:
+        return (f"{what} did not return within {seconds:g} s: is it waiting for something (a sleep, "
+                "a lock, input) that never comes?")
+    return (f"{what} did not return within {seconds:g} s of computing: is there an infinite loop, "
+            "or work that grows with every request?")
+
+
 @contextlib.contextmanager
 def time_bound(seconds: float | None = None, what: str = "the call"):
-    """Fail with a clear message if the block runs longer than ``seconds`` (an infinite loop, say).
+    """Fail with a clear message if the block computes longer than ``seconds`` (an infinite loop, say).
 
-    ``seconds`` defaults to :data:`CALL_SECONDS`. Uses a real-time interval timer, so it
-    works only in the main thread of a Unix process (a Jupyter kernel's cells run there);
-    elsewhere the block runs unbounded. Bounds nest: an inner one never outlives an
-    outer one, and the outer one is re-armed with what is left of it.
+    ``seconds`` defaults to :data:`CALL_SECONDS`, counted in CPU time, so a busy machine
+    does not fail a correct answer; a block that waits instead of computing is stopped
+    after :data:`WALL_SLACK` times as long on the wall clock. Uses interval timers
+    (``SIGPROF`` and ``SIGALRM``), so it works only in the main thread of a Unix process (a
+    Jupyter kernel's cells run there); elsewhere the block runs unbounded. Bounds nest: an
+    inner one never outlives an outer one, and the outer one is re-armed with what is left.
+    While autograding, a call into the learner's kernel carries what is left of both bounds
+    there (see :mod:`stickylab.grade.remote`).
     """
     seconds = CALL_SECONDS if seconds is None else seconds
     if not (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()):
         yield
         return
+    timers = ((signal.ITIMER_PROF, signal.SIGPROF, seconds, time.process_time, False),
+              (signal.ITIMER_REAL, signal.SIGALRM, seconds * WALL_SLACK, time.monotonic, True))
+    saved = []
+    for which, signum, limit, clock, wall in timers:
+        cut = [False]
 
-    cut_short = [False]         # the outer bound has less time left than this one would get
+        def expired(_signum, _frame, limit=limit, cut=cut, wall=wall):
+            raise TimeoutError(_timer_message(limit, what, cut[0], wall))
 
-    def _expired(signum, frame):
-        if cut_short[0]:        # say so, not this call's own limit
-            raise TimeoutError(f"the time allowed for the whole check ran out during {what}: is there "
-                               "an infinite loop, or work that grows with every request?")
-        raise TimeoutError(f"{what} did not return within {seconds:g} s: is there an infinite "
-                           "loop, or work that grows with every request?")
-
-    previous = signal.signal(signal.SIGALRM, _expired)
-    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
-    if outer and outer < seconds:
-        cut_short[0] = True
-        signal.setitimer(signal.ITIMER_REAL, outer)
-    started = time.monotonic()
+        previous = signal.signal(signum, expired)
+        outer, _ = signal.setitimer(which, limit)
+        if outer and outer < limit:
+            cut[0] = True
+            signal.setitimer(which, outer)
+        saved.append((which, signum, previous, outer, clock, clock()))
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
+        for which, signum, previous, outer, clock, started in saved:
+            signal.setitimer(which, 0)
+            signal.signal(signum, previous)
+            if outer:
+                signal.setitimer(which, max(outer - (clock() - started), 1e-3))
 
 
 _NOT_PLAIN = object()
@@ -208,6 +231,161 @@ def batch(subject, fn: Callable, calls: Iterable[tuple], *, seconds: float | Non
         return [call(subject, fn, *args, seconds=seconds, what=what) for args in calls]
     with _teaching(subject, what), time_bound(seconds, f"{len(calls):,} calls of {what}"):
         return many(calls)
+
+
+def cpu_seconds(subject, fn: Callable, calls: Iterable[tuple], *, seconds: float | None = None,
+                what: str | None = None) -> tuple[list, float]:
+    """:func:`batch`, and the CPU seconds the calls took where ``fn`` runs.
+
+    While autograding that is the learner's kernel's own process time, so a speed check
+    compares work done, not a wall clock that a busy machine stretches.
+    """
+    calls = [tuple(args) for args in calls]
+    if seconds is None:
+        seconds = CALL_SECONDS + 0.001 * len(calls)
+    what = what or f"{getattr(fn, '__name__', 'the call')}()"
+    measured = getattr(fn, "remote_measured", None)
+    with _teaching(subject, what), time_bound(seconds, f"{len(calls):,} calls of {what}"):
+        if measured is not None:
+            results, cpu = measured(calls)
+            return results, float(cpu)
+        started = time.process_time()
+        results = [fn(*args) for args in calls]
+        return results, time.process_time() - started
+
+
+# -- what the learner's code is made of, seen where it runs ------------------------------------------
+#: Where the stickylab package lives: a function whose code is in a file under it is the library's.
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: The library's own checking code, never reported as used by the learner.
+_NOT_REPORTED = (os.path.join(_PACKAGE, "grading.py"), os.path.join(_PACKAGE, "grade") + os.sep)
+#: Reported by :func:`library_calls` when the learner's code switched the tracing off.
+SWITCHED_OFF = "<the tracing of this check was switched off by the code>"
+_SWITCHES = {sys.setprofile, sys.settrace, threading.setprofile, threading.settrace}
+
+
+def _module_of(filename: str) -> str:
+    relative = os.path.splitext(filename[len(_PACKAGE):])[0].replace(os.sep, ".")
+    return "stickylab" if relative == "__init__" else "stickylab." + relative.removesuffix(".__init__")
+
+
+def _traced(fn: Callable, *args, **kwargs) -> tuple[object, list[str]]:
+    """``fn(*args, **kwargs)`` and the sorted names of the stickylab functions it called.
+
+    Runs where ``fn`` lives (the learner's kernel while autograding), with a profile
+    function on every Python call: a function is the library's if its code was compiled
+    from a file of the installed package, whatever name or alias reached it, and it is
+    reported when code outside the library called it (what the library calls in turn is not).
+    """
+    seen: set[str] = set()
+    names: dict = {}
+    tracing = [True]
+
+    def library(code) -> str | None:
+        """``code``'s qualified name if it is the library's; '' for its checking code; None if not its."""
+        if code not in names:
+            filename = os.path.abspath(code.co_filename)
+            names[code] = (None if not filename.startswith(_PACKAGE) else
+                           "" if filename.startswith(_NOT_REPORTED) else
+                           f"{_module_of(filename)}.{code.co_qualname}")
+        return names[code]
+
+    def profile(frame, event, arg):
+        if not tracing[0]:
+            return
+        if event == "call":
+            name = library(frame.f_code)
+            if name and not (frame.f_back and library(frame.f_back.f_code) is not None):
+                seen.add(name)      # called from outside the library: the learner's code used it
+        elif event == "c_call" and arg in _SWITCHES:
+            seen.add(SWITCHED_OFF)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    threading.setprofile(profile)
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        tracing[0] = False
+        if sys.getprofile() is not profile:
+            seen.add(SWITCHED_OFF)
+        sys.setprofile(previous)
+        threading.setprofile(None)
+    return result, sorted(seen)
+
+
+def library_calls(subject, fn: Callable, *args, seconds: float | None = None, what: str | None = None,
+                  **kwargs) -> tuple[object, frozenset[str]]:
+    """Call ``fn`` (checked as :func:`call` does); its answer and the stickylab functions that ran.
+
+    The names are qualified (``"stickylab.hashing.Ring.lookup"``). The call is traced
+    where the learner's code runs, so whatever name, alias or subclass reached the
+    library's code, it shows here. See :func:`written_yourself`.
+    """
+    what = what or f"{getattr(fn, '__name__', 'the call')}()"
+    traced = getattr(fn, "remote_traced", None)
+    with _teaching(subject, what), time_bound(seconds, what):
+        result, names = traced(*args, **kwargs) if traced is not None else _traced(fn, *args, **kwargs)
+    return result, frozenset(str(n) for n in names)
+
+
+#: What any answer may use of the library: the model (requests, pools, responses), the Router
+#: base class and the stable hash the exercises point to.
+OWN_ALLOWED = ("stickylab.model", "stickylab.routers.base", "stickylab.hashing.stable_hash")
+
+
+def written_yourself(subject, calls: Iterable[str], allow: Iterable[str] = OWN_ALLOWED,
+                     what: str = "this exercise asks you to write it yourself") -> None:
+    """Fail if ``calls`` (from :func:`library_calls`) used library code outside ``allow`` (prefixes)."""
+    calls = set(calls)
+    check(SWITCHED_OFF not in calls, subject,
+          "switched off Python's profiler while the tests traced it (sys.setprofile or settrace); "
+          "the tests check what your code runs, so leave tracing alone")
+    allow = tuple(allow)
+    used = sorted(c for c in calls if not any(c == a or c.startswith(a + ".") for a in allow))
+    check(not used, subject, f"runs {used[0] if used else ''}() of the stickylab library"
+          + (f" (and {len(used) - 1} more of its functions)" if len(used) > 1 else "")
+          + f": {what}")
+
+
+_LEAVES = (str, bytes, bytearray, int, float, complex, bool, type(None), range)
+
+
+def _reachable(obj, limit: int = 1_000_000) -> dict:
+    """What ``obj`` holds: the objects reachable from it, counted, and their types' names.
+
+    Follows what the garbage collector sees an object refer to (attributes, slots, the
+    items of containers), but not into classes, modules, functions or code, which every
+    object refers to. Stops once more than ``limit`` objects have been counted.
+    """
+    import gc
+    import types as pytypes
+
+    opaque = (type, pytypes.ModuleType, pytypes.FunctionType, pytypes.BuiltinFunctionType,
+              pytypes.MethodType, pytypes.CodeType, pytypes.FrameType)
+    seen: set[int] = set()
+    kinds: set[str] = set()
+    todo = [obj]
+    while todo and len(seen) <= limit:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        cls = type(item)
+        kinds.add(f"{cls.__module__}.{cls.__qualname__}")
+        if not isinstance(item, opaque + _LEAVES):
+            todo += gc.get_referents(item)
+    return {"count": len(seen), "types": sorted(kinds), "complete": not todo}
+
+
+def reach(obj, limit: int = 1_000_000) -> dict:
+    """What the learner's object ``obj`` holds, counted where it lives (see :func:`_reachable`).
+
+    ``{"count": objects reached, "types": ["module.Class", ...], "complete": walked to the end}``.
+    """
+    remote = getattr(obj, "remote_reach", None)
+    with _teaching(obj, "looking at what it holds"), time_bound(10.0, "looking at what it holds"):
+        return remote(limit) if remote is not None else _reachable(obj, limit)
 
 
 def route(router: Router, req: Request, pool_: Pool, *, allow: Iterable[str] | None = None) -> str:

@@ -41,7 +41,9 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Any, Bool, Integer, Unicode
 
+from ..grading import WALL_SLACK
 from . import sandbox as sb
+from .names import defined_names
 
 __all__ = ["SandboxedExecute", "backup_gradebook"]
 
@@ -77,7 +79,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
         kernel_cmd = self.sandbox.launcher(self.sandbox.command(kernel_cmd, cwd=kw.get("cwd")))
         self.kernel_spec.interrupt_mode = "message"     # a signal would reach bubblewrap, not the kernel
-        log = Path(self.connection_file).with_name("kernel.log")
+        log = self.sandbox.scratch.parent / "kernel.log"     # the grader's, outside the sandbox
         kw["stdout"] = kw["stderr"] = open(log, "ab")    # noqa: SIM115 - the kernel's own, closed with it
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
@@ -98,12 +100,14 @@ class _Verdict:
         self.proc: subprocess.Popen | None = None
         self.setup: list[str] = []
         self.fresh = fresh      # seed -> socket path of a fresh interpreter running the learner's cells
+        self.names: list[str] = []
 
     def start(self) -> None:
-        """Start the process (and run the setup cells seen so far in it)."""
+        """Start the process (and tell it the learner's names it may use, and run the setup cells seen so far)."""
         self.stderr = open(self.workspace / "verdict.log", "ab")
         self.proc = _spawn(self.box, [sys.executable, "-m", "stickylab.grade.verdict"], subprocess.PIPE,
                            self.stderr)
+        self._ask({"op": "names", "names": self.names}, 120)
         for source in self.setup:
             self._ask({"op": "setup", "source": source}, 120)
 
@@ -122,7 +126,7 @@ class _Verdict:
             self.start()
         try:
             return self._ask({"op": "run", "source": source, "socket": socket_path, "timeout": timeout,
-                              "cells": list(cells)}, timeout + 15, idle)["outputs"]
+                              "cells": list(cells)}, timeout * WALL_SLACK + 15, idle)["outputs"]
         except (TimeoutError, OSError, ValueError, KeyError) as exc:
             self.log.error("The test process failed on a test cell (%s); restarting it", exc)
             self.stop()
@@ -182,6 +186,11 @@ class SandboxedExecute(Execute):
                               ).tag(config=True)
     scratch_root = Unicode("", help="Where scratch folders are made (default: the system's temp folder)"
                            ).tag(config=True)
+    scratch_bytes = Integer(256 << 20, help="Bytes the learner's code may write in all, in each sandbox "
+                            "(its scratch folder is a memory file system of this size)").tag(config=True)
+    socket_folder_bytes = Integer(1 << 20, help="Bytes of files allowed in the folder of sockets the "
+                                  "sandbox shares with the grader; past it the kernel is stopped"
+                                  ).tag(config=True)
 
     # -- the notebook -------------------------------------------------------------------------------
     def preprocess(self, nb, resources=None, km=None):
@@ -195,7 +204,7 @@ class SandboxedExecute(Execute):
         self._prepare(resources)
         try:
             self._verdict.start()           # its imports overlap the kernel's start
-            with self.setup_kernel(cwd=str(self._learner_dir)):
+            with self._watch, self.setup_kernel(cwd=str(self._learner_dir)):
                 try:
                     info = self.wait_for_reply(self.kc.kernel_info())
                     if info:
@@ -208,8 +217,9 @@ class SandboxedExecute(Execute):
             self._stop("the kernel running your notebook died")
         finally:
             self._verdict.stop()
+            self._end_fresh()
             shutil.rmtree(self._workspace, ignore_errors=True)
-        self.set_widgets_metadata()
+            shutil.rmtree(self._rpc, ignore_errors=True)
         return self.nb, self.resources
 
     def _prepare(self, resources) -> None:
@@ -235,25 +245,25 @@ class SandboxedExecute(Execute):
         self._workspace = Path(tempfile.mkdtemp(prefix="stickylab-grade-", dir=root)).resolve()
         os.chmod(self._workspace, 0o755)
         self._learner_dir = self._workspace / "learner"
-        rpc = self._workspace / "rpc"
-        for folder in (self._learner_dir, rpc, self._workspace / "verdict"):
+        rpc = sb.socket_folder(self._workspace)
+        for folder in (self._learner_dir, self._workspace / "verdict"):
             folder.mkdir()
-        source_dir = Path((resources or {}).get("metadata", {}).get("path") or ".")
-        for item in source_dir.iterdir() if source_dir.is_dir() else []:
-            if item.is_file() and item.suffix != ".ipynb":
-                shutil.copy(item, self._learner_dir / item.name)
+        # Nothing handed in beside the notebook is copied: the exercises need no file, and a
+        # link there could name anything the grader may read.
         limits = sb.Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes,
-                           processes=self.processes)
+                           processes=self.processes, scratch_bytes=self.scratch_bytes)
         forbidden = self._forbidden(resources)
         self._box = sb.Sandbox(self._learner_dir, forbidden, limits, extra_binds=[rpc], enabled=safe)
         verdict_limits = sb.Limits(cpu_seconds=max(self.cpu_seconds, 600), memory_bytes=self.memory_bytes,
-                                   processes=self.processes)
+                                   processes=self.processes, scratch_bytes=self.scratch_bytes)
         verdict_box = sb.Sandbox(self._workspace / "verdict", forbidden, verdict_limits, extra_binds=[rpc],
                                  enabled=safe)
         self._box.prepare()
         verdict_box.prepare()
         self._socket = str(rpc / "learner.sock")
         self._verdict = _Verdict(self._workspace, verdict_box, self.log, fresh=self._fresh)
+        self._verdict.names = self._wanted_names(resources)
+        self._watch = sb.FolderQuota(rpc, self.socket_folder_bytes, self._over_quota)
         self._sources: list[str] = []
         self._fresh_procs: list[subprocess.Popen] = []
         self._rpc = rpc
@@ -262,6 +272,7 @@ class SandboxedExecute(Execute):
         self._cell_bytes: dict[int, int] = {}
         self._cut: dict[int, int] = {}
         self._notebook_bytes = 0
+        self._quota: str | None = None
 
     def _forbidden(self, resources) -> list[Path]:
         paths = [Path.home()]
@@ -278,12 +289,28 @@ class SandboxedExecute(Execute):
             paths.append(Path(source))
         return [p for p in paths if str(p) not in ("", "/")]
 
+    def _wanted_names(self, resources) -> list[str]:
+        """The names the tests may take from the learner: those the source notebook's solution cells define.
+
+        Where the source notebook cannot be read (a course without ``solutions/``), the
+        names the test cells themselves use stand in for them.
+        """
+        info = (resources or {}).get("nbgrader", {})
+        source = None
+        with contextlib.suppress(Exception):
+            from nbgrader.coursedir import CourseDirectory
+
+            coursedir = CourseDirectory(config=self.config)
+            folder = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
+            source = Path(folder) / f"{info['notebook']}.ipynb"
+        names = defined_names(source, [c.source for c in self.nb.cells if c.cell_type == "code"
+                                       and c.metadata.get("nbgrader", {}).get("grade")])
+        self.log.debug("The tests may use the learner's %s", ", ".join(names))
+        return names
+
     def create_kernel_manager(self):
         """A :class:`SandboxedKernelManager` on Unix sockets in the learner's scratch folder."""
-        kernel_dir = self._learner_dir / ".kernel"
-        kernel_dir.mkdir(exist_ok=True)
-        if self._box.uid is not None:
-            os.chown(kernel_dir, self._box.uid, self._box.uid)
+        kernel_dir = self._rpc      # a short path: a Unix socket's may have at most 107 bytes
         if not self.kernel_name:
             self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
         import zmq.asyncio
@@ -323,9 +350,9 @@ class SandboxedExecute(Execute):
         try:
             self.execute_cell(cell, index, store_history=True)
         except DeadKernelError:
-            cell.outputs.append(_error_output(
-                "DeadKernelError", "the kernel running your notebook died here (it exited, was killed, or "
-                "went past its memory or CPU limit)"))
+            why = self._quota or ("the kernel running your notebook died here (it exited, was killed, or "
+                                  "went past its memory or CPU limit)")
+            cell.outputs.append(_error_output("DeadKernelError", why))
             self._stop("the kernel running your notebook died in an earlier cell")
             return
         finally:
@@ -354,6 +381,14 @@ class SandboxedExecute(Execute):
             proc.stdin.write(json.dumps(self._sources).encode())
             proc.stdin.close()
         return socket_path
+
+    def _over_quota(self, used: int) -> None:
+        """Called from the quota's thread: stop every process of the learner's (the kernel's sandbox too)."""
+        self._quota = (f"your code wrote {used:,} bytes into the folder it shares with the grader "
+                       f"(at most {self.socket_folder_bytes:,} are allowed)")
+        self.log.warning("Stopping the learner's code: %s", self._quota)
+        self._kill_kernel_tree()
+        self._end_fresh()
 
     def _end_fresh(self) -> None:
         for proc in self._fresh_procs:
@@ -454,26 +489,50 @@ class SandboxedExecute(Execute):
     def output(self, outs, msg, display_id, cell_index):
         """Keep an output only while the cell and the notebook are under their byte limits."""
         content = msg.get("content", {})
+        if not self._room(content, cell_index, msg.get("msg_type") == "stream"):
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _room(self, content: dict, cell_index: int, stream: bool) -> bool:
+        """Count ``content`` against the byte limits; False (and counted as cut) if it does not fit.
+
+        A stream's text is cut to what fits instead.
+        """
         size = _size(content)
         room = min(self.max_cell_output - self._cell_bytes.get(cell_index, 0),
                    self.max_notebook_output - self._notebook_bytes)
         if size > room:
-            if msg.get("msg_type") == "stream" and room > 0:
+            if stream and room > 0:
                 content["text"] = content.get("text", "")[:room]
                 self._cut[cell_index] = self._cut.get(cell_index, 0) + size - room
                 size = room
             else:
                 self._cut[cell_index] = self._cut.get(cell_index, 0) + size
-                return None
+                return False
         self._cell_bytes[cell_index] = self._cell_bytes.get(cell_index, 0) + size
         self._notebook_bytes += size
-        return super().output(outs, msg, display_id, cell_index)
+        return True
+
+    def _update_display_id(self, display_id, msg):
+        """An update of earlier displays: what it writes into each counts against the notebook's limit."""
+        places = sum(len(ix) for ix in self._display_id_map.get(display_id, {}).values())
+        size = _size(msg.get("content", {})) * places
+        if self._notebook_bytes + size > self.max_notebook_output:
+            self._cut[-1] = self._cut.get(-1, 0) + size
+            return
+        self._notebook_bytes += size
+        super()._update_display_id(display_id, msg)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """Widget messages are not kept: a graded notebook keeps no widget state, and none can fail it."""
+
+    def set_widgets_metadata(self):
+        """No widget state in a graded notebook (see :meth:`handle_comm_msg`)."""
 
 
 def _size(content: dict) -> int:
-    """Bytes an output message would add to the notebook (text, data, traceback)."""
-    total = len(content.get("text", "") or "")
-    for value in (content.get("data") or {}).values():
-        total += len(value) if isinstance(value, str) else len(json.dumps(value))
-    total += sum(len(line) for line in content.get("traceback", []) or [])
-    return total
+    """Bytes an output message would add to the notebook (all of it: text, data, metadata, error)."""
+    try:
+        return len(json.dumps(content, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return 1 << 40          # cannot even be measured: never fits

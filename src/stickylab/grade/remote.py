@@ -31,6 +31,7 @@ import time
 import traceback
 from types import ModuleType
 
+from .. import grading
 from ..model import NoHealthyInstance, Response
 from ..routers.base import Router
 from . import wire
@@ -57,6 +58,7 @@ class _Served:
         self.pools: dict = {}
         self.sent: dict[str, int] = {}          # name -> id of the value last sent
         self.counter = itertools.count(1)
+        self.visits = 0
 
     def handle(self, obj) -> dict:
         ref = self.refs.get(id(obj))
@@ -90,10 +92,12 @@ class _Served:
             return pool
         raise wire.WireError(f"unknown tag {tag!r}")
 
-    def names(self, namespace: dict, every: bool) -> dict:
+    def names(self, namespace: dict, every: bool, only=None) -> dict:
         out = {}
         for name, value in list(namespace.items()):
             if name.startswith("_") or name in _KERNEL_NAMES or isinstance(value, ModuleType):
+                continue
+            if only is not None and name not in only:
                 continue
             if not every and self.sent.get(name) == id(value):
                 continue
@@ -119,18 +123,27 @@ class _Served:
         kwargs = wire.decode(message.get("kwargs", {"dict": []}), self.resolve)
         if type(args) is not list or type(kwargs) is not dict:
             raise wire.WireError("bad arguments")
-        if op == "batch":
+        if op == "reach":
+            return _bounded(message, grading._reachable, target, *args[:1]), []
+        if op in ("batch", "measured"):
             fn = target if message.get("name") is None else getattr(target, _name(message))
             if not all(type(a) is list for a in args):
                 raise wire.WireError("bad batch")
-            return _bounded(message.get("seconds"), lambda: [fn(*a) for a in args]), []
-        if op == "call":
-            fn = target
+            if op == "batch":
+                return _bounded(message, lambda: [fn(*a) for a in args]), []
+            started = time.process_time()
+            results = _bounded(message, lambda: [fn(*a) for a in args])
+            return [results, time.process_time() - started], []
+        if op in ("call", "traced"):
+            fn = target if message.get("name") is None else getattr(target, _name(message))
         elif op == "list":
             fn = lambda: list(target)   # noqa: E731 - iteration, materialised here
         else:
             fn = getattr(target, _name(message))
-        result = _bounded(message.get("seconds"), fn, *args, **kwargs)
+        if op == "traced":
+            result = list(_bounded(message, grading._traced, fn, *args, **kwargs))
+        else:
+            result = _bounded(message, fn, *args, **kwargs)
         changed = [[k, v] for k, v in enumerate(args) if type(v) is Response]
         changed += [[k, v] for k, v in kwargs.items() if type(v) is Response]
         return result, changed
@@ -154,21 +167,38 @@ def _name(message: dict) -> str:
     return name
 
 
-def _expired(signum, frame):
-    raise TimeoutError("did not return in time (is there an infinite loop?)")
+_BOUNDS = [DEFAULT_SECONDS, DEFAULT_SECONDS]     # the CPU and wall-clock seconds of the call running
 
 
-def _bounded(seconds, fn, *args, **kwargs):
-    """``fn(*args, **kwargs)``, stopped with TimeoutError after ``seconds``.
+def _computed_too_long(signum, frame):
+    raise TimeoutError(f"did not return within {_BOUNDS[0]:.3g} s of computing: is there an infinite loop, "
+                       "or work that grows with every request?")
 
-    :func:`serve` installs the SIGALRM handler once; each call only arms the timer.
+
+def _waited_too_long(signum, frame):
+    raise TimeoutError(f"did not return within {_BOUNDS[1]:.3g} s: is it waiting for something (a sleep, "
+                       "a lock) that never comes?")
+
+
+def _bounded(message: dict, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, stopped with TimeoutError past the bounds ``message`` carries.
+
+    ``seconds`` is CPU time (``SIGPROF``), ``wall`` the wall clock (``SIGALRM``): what is
+    left of the test's :func:`~stickylab.grading.time_bound`. :func:`serve` installs both
+    handlers once; each call only arms the timers.
     """
-    seconds = seconds if type(seconds) in (int, float) and 0 < seconds < 3600 else DEFAULT_SECONDS
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    def bound(key, default):
+        value = message.get(key)
+        return value if type(value) in (int, float) and 0 < value < 36_000 else default
+
+    _BOUNDS[:] = seconds, wall = bound("seconds", DEFAULT_SECONDS), bound("wall", DEFAULT_SECONDS * grading.WALL_SLACK)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, wall)
     try:
         return fn(*args, **kwargs)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 def _error(exc: BaseException) -> dict:
@@ -184,9 +214,15 @@ _SERVED: _Served | None = None
 def serve(path: str, namespace: dict | None = None, accept_seconds: float = 30.0) -> None:
     """Answer the grading process's requests on the Unix socket ``path`` until it is done.
 
-    Runs in the learner's kernel, in the main thread (so a call can be time-bounded by
-    a signal), between two of the learner's cells. ``namespace`` defaults to the
-    globals of the caller: the kernel's user namespace, for a call made by a cell.
+    Runs in the learner's kernel, in the main thread, between two of the learner's cells.
+    ``namespace`` defaults to the globals of the caller: the kernel's user namespace, for
+    a call made by a cell.
+
+    The requests are answered in a child process forked for this visit (where fork
+    works): whatever the tests' calls do to the learner's objects (a router that records
+    every request it was given, say) stays in the child and ends with it, so no later
+    cell of the learner can show a hidden test's inputs, and a call that exits or hangs
+    takes only the child down. Signals and timers of the calls are the child's own.
     """
     global _SERVED
     if namespace is None:           # the kernel's user namespace: the globals of the cell that called
@@ -206,11 +242,64 @@ def serve(path: str, namespace: dict | None = None, accept_seconds: float = 30.0
     finally:
         listener.close()
     conn.settimeout(None)
-    previous = signal.signal(signal.SIGALRM, _expired)
+    served.visits += 1
     try:
-        _answer(conn, served, namespace)
-    finally:
-        signal.signal(signal.SIGALRM, previous)
+        child = os.fork()
+    except OSError:                 # no process to spare: answer here, as the kernel itself
+        child = None
+    if child == 0:
+        try:
+            _quiet()
+            served.counter = itertools.count(served.visits * _REFS_PER_VISIT)
+            _install_timers()
+            _answer(conn, served, namespace)
+        finally:
+            os._exit(0)
+    if child is None:
+        previous = _install_timers()
+        try:
+            _answer(conn, served, namespace)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        return
+    conn.close()
+    try:
+        os.waitpid(child, 0)
+    except BaseException:           # interrupted by the grader: the child is stuck in a call
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+        raise
+
+
+#: Handles made in one visit never share a number with another's (their objects died with it).
+_REFS_PER_VISIT = 1 << 32
+
+
+def _install_timers() -> dict:
+    """The handlers of the calls' CPU and wall-clock bounds; the handlers they replace."""
+    return {signal.SIGPROF: signal.signal(signal.SIGPROF, _computed_too_long),
+            signal.SIGALRM: signal.signal(signal.SIGALRM, _waited_too_long)}
+
+
+class _Sink:
+    """Where a forked child's output goes: nowhere (the kernel's streams belong to its parent)."""
+
+    def write(self, text) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _quiet() -> None:
+    """Send everything the child prints, through any reference to the kernel's streams, nowhere."""
+    sink = _Sink()
+    for stream in {id(s): s for s in (sys.stdout, sys.stderr)}.values():
+        with contextlib.suppress(Exception):
+            stream.write, stream.flush = sink.write, sink.flush
+    sys.stdout = sys.stderr = sink
 
 
 def _answer(conn, served: _Served, namespace: dict) -> None:
@@ -228,7 +317,9 @@ def _answer(conn, served: _Served, namespace: dict) -> None:
             reply = {"id": message.get("id")}
             try:
                 if op == "names":
-                    names = served.names(namespace, bool(message.get("every")))
+                    wanted = message.get("only")
+                    wanted = set(map(str, wanted)) if type(wanted) is list else None
+                    names = served.names(namespace, bool(message.get("every")), wanted)
                     reply["ok"] = {"dict": [[k, v] for k, v in names.items()]}
                 else:
                     result, changed = served.call(message)
@@ -308,6 +399,7 @@ class Connection:
                     raise KernelGone(self.gone) from None
                 time.sleep(0.02)
         self.sock, self.pending, self.gone, self.buffer = sock, None, None, bytearray()
+        self.proxies.clear()            # a new visit: the kernel numbers its objects afresh
 
     def close(self) -> None:
         """Tell the kernel the tests are done for now, and hang up."""
@@ -328,14 +420,14 @@ class Connection:
             raise KernelGone(self.gone)
         if self.sock is None:
             raise KernelGone("the tests are not connected to the kernel running your notebook")
-        seconds = _time_left()
-        message = dict(message, id=next(self.ids), seconds=seconds)
+        seconds, wall = _time_left()
+        message = dict(message, id=next(self.ids), seconds=seconds, wall=wall)
         with _alarm_deferred():
             try:
                 self._drain()
                 wire.write_message(self.sock, message)
                 self.pending = message["id"]
-                reply = self._reply(message["id"], seconds + 2.0, what)
+                reply = self._reply(message["id"], wall + 2.0, what)
                 self.pending = None
             except (EOFError, ConnectionError, BrokenPipeError) as exc:
                 self.gone = (f"the kernel running your notebook stopped while running {what} "
@@ -411,9 +503,15 @@ class Connection:
             self.pools[id(value)] = value
         return wire.encode(value, handle)
 
-    def names(self, every: bool = False) -> dict:
-        """The learner's names defined or changed since the last call (all of them if ``every``)."""
-        return self.value(self.request({"op": "names", "every": every}, "listing your names"))
+    def names(self, every: bool = False, only=None) -> dict:
+        """The learner's names defined or changed since the last call (all of them if ``every``).
+
+        ``only``: the names wanted (the others are not even sent).
+        """
+        message = {"op": "names", "every": every}
+        if only is not None:
+            message["only"] = sorted(only)
+        return self.value(self.request(message, "listing your names"))
 
     def call(self, ref: int, op: str, args=(), kwargs=None, name: str | None = None,
              what: str = "the call"):
@@ -438,30 +536,36 @@ class Connection:
 
 @contextlib.contextmanager
 def _alarm_deferred():
-    """Hold the test's time bound (SIGALRM) until one exchange with the kernel is over.
+    """Hold the test's time bounds (``SIGALRM``, ``SIGPROF``) until one exchange with the kernel is over.
 
     An exception raised in the middle of a read would leave half a message on the socket,
-    so while a request is answered the alarm is only noted; the socket's timeout (the time
-    left, plus a margin) bounds the wait, and an alarm noted meanwhile is raised after it.
+    so while a request is answered a timer that fires is only noted; the socket's timeout
+    (the wall-clock time left, plus a margin) bounds the wait, and a timer noted meanwhile
+    raises after it.
     """
-    armed = signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    timers = {signal.SIGALRM: signal.ITIMER_REAL, signal.SIGPROF: signal.ITIMER_PROF}
+    armed = [signum for signum, which in timers.items() if signal.getitimer(which)[0] > 0]
     if not armed or threading.current_thread() is not threading.main_thread():
         yield                           # no time bound running (or none can run here)
         return
     noted = []
-    previous = signal.signal(signal.SIGALRM, lambda signum, frame: noted.append(frame))
+    previous = {signum: signal.signal(signum, lambda signum, frame: noted.append((signum, frame)))
+                for signum in armed}
     try:
         yield
     finally:
-        signal.signal(signal.SIGALRM, previous)
-        if noted and callable(previous):
-            previous(signal.SIGALRM, noted[0])
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if noted and callable(previous[noted[0][0]]):
+            previous[noted[0][0]](*noted[0])
 
 
-def _time_left() -> float:
-    """Seconds left on the test's time bound (``grading.time_bound``), or the default."""
-    left, _ = signal.getitimer(signal.ITIMER_REAL)
-    return min(left, 3600.0) if left > 0 else DEFAULT_SECONDS
+def _time_left() -> tuple[float, float]:
+    """CPU and wall-clock seconds left on the test's time bound (``grading.time_bound``), or the defaults."""
+    cpu, _ = signal.getitimer(signal.ITIMER_PROF)
+    wall, _ = signal.getitimer(signal.ITIMER_REAL)
+    cpu = min(cpu, 3600.0) if cpu > 0 else DEFAULT_SECONDS
+    return cpu, min(wall, 36_000.0) if wall > 0 else cpu * grading.WALL_SLACK
 
 
 class Unsendable:
@@ -494,6 +598,18 @@ class Remote:
     def remote_batch(self, calls: list[tuple]) -> list:
         """``[self(*args) for args in calls]``, crossing the boundary once (see ``grading.batch``)."""
         return self._conn.call(self._ref, "batch", [list(a) for a in calls], what=f"{self._name}()")
+
+    def remote_measured(self, calls: list[tuple]) -> tuple[list, float]:
+        """:meth:`remote_batch` and the kernel's CPU seconds for it (see ``grading.cpu_seconds``)."""
+        return tuple(self._conn.call(self._ref, "measured", [list(a) for a in calls], what=f"{self._name}()"))
+
+    def remote_traced(self, *args, **kwargs) -> tuple[object, list[str]]:
+        """The call, traced in the kernel (see ``grading.library_calls``)."""
+        return tuple(self._conn.call(self._ref, "traced", args, kwargs, what=f"{self._name}()"))
+
+    def remote_reach(self, limit: int) -> dict:
+        """What the object holds, walked in the kernel (see ``grading.reach``)."""
+        return self._conn.call(self._ref, "reach", (limit,), what=f"looking into {self._name}")
 
     def __call__(self, *args, **kwargs):
         """Call the learner's class (a new object), function, or callable object."""
@@ -558,8 +674,21 @@ class RemoteMethod:
 
     def remote_batch(self, calls: list[tuple]) -> list:
         """``[self(*args) for args in calls]``, crossing the boundary once (see ``grading.batch``)."""
+        return self._many("batch", calls)
+
+    def remote_measured(self, calls: list[tuple]) -> tuple[list, float]:
+        """:meth:`remote_batch` and the kernel's CPU seconds for it (see ``grading.cpu_seconds``)."""
+        return tuple(self._many("measured", calls))
+
+    def remote_traced(self, *args, **kwargs) -> tuple[object, list[str]]:
+        """The call, traced in the kernel (see ``grading.library_calls``)."""
         owner = self.__self__
-        return owner._conn.call(owner._ref, "batch", [list(a) for a in calls], name=self.__name__,
+        return tuple(owner._conn.call(owner._ref, "traced", args, kwargs, name=self.__name__,
+                                      what=f"{self.__name__}()"))
+
+    def _many(self, op: str, calls: list[tuple]):
+        owner = self.__self__
+        return owner._conn.call(owner._ref, op, [list(a) for a in calls], name=self.__name__,
                                 what=f"{self.__name__}()")
 
     def __repr__(self) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import os
 import secrets
+import threading
 import shutil
 import signal
 import site
@@ -36,7 +37,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Limits", "Sandbox", "SandboxUnavailable", "check", "descendants", "kill_tree", "unsafe_requested"]
+__all__ = ["FolderQuota", "Limits", "Sandbox", "SandboxUnavailable", "check", "descendants", "kill_tree",
+           "socket_folder", "unsafe_requested"]
 
 #: A root grader runs each sandbox as its own unprivileged user, drawn from this range (no
 #: account has these ids), so one sandbox's processes count against its own limit only.
@@ -60,12 +62,15 @@ class Limits:
         memory_bytes: address space of each process.
         processes: processes and threads of the sandbox's user.
         file_bytes: largest file it may write.
+        scratch_bytes: all it may write: its scratch folder is a memory file system of this
+            size (where the sandbox is enabled), gone when the sandbox ends.
     """
 
     cpu_seconds: int = 120
     memory_bytes: int = 3 << 30
     processes: int = 256
     file_bytes: int = 64 << 20
+    scratch_bytes: int = 256 << 20
 
 
 def unsafe_requested() -> bool:
@@ -210,6 +215,9 @@ class Sandbox:
         args += _parents([Path("/usr"), *readable, *writable])
         for path in readable:
             args += ["--ro-bind", str(path), str(path)]
+        if self.limits and self.limits.scratch_bytes > 0:     # nothing it writes reaches the disk
+            args += ["--perms", "1777", "--size", str(self.limits.scratch_bytes), "--tmpfs", str(self.scratch)]
+            writable = self.extra_binds
         for path in writable:
             args += ["--bind", str(path), str(path)]
         args += ["--remount-ro", "/", "--unsetenv", "JPY_PARENT_PID", "--chdir", str(cwd or self.scratch),
@@ -275,3 +283,81 @@ for name, value in zip(names, map(int, sys.argv[1].split(","))):
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 os.execvp(sys.argv[2], sys.argv[2:])
 """
+
+
+#: Bytes a Unix socket's path may have (``sun_path`` is 108 bytes with its final NUL).
+SOCKET_PATH_BYTES = 107
+#: The longest socket name grading puts in its socket folder (``fresh-99.sock``, a kernel's ``k-12345``).
+_LONGEST_SOCKET = "/fresh-99.sock"
+
+
+def socket_folder(workspace: Path) -> Path:
+    """A new folder, with a short path, for the Unix sockets of one grading (and nothing else).
+
+    Tried in ``workspace`` first, then in ``/tmp`` and ``/dev/shm``: a long temporary
+    folder (a hub user's, pytest's) would make a socket path longer than the 107 bytes
+    Linux allows, and every kernel would fail to start.
+    """
+    for parent in (workspace, Path("/tmp"), Path("/dev/shm")):
+        if len(str(parent)) + len("/slg-XXXXXXXX") + len(_LONGEST_SOCKET) > SOCKET_PATH_BYTES - 20:
+            continue
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="slg-", dir=parent))
+        except OSError:
+            continue
+        os.chmod(folder, 0o777)
+        return folder
+    raise SandboxUnavailable(
+        f"no folder for grading's Unix sockets has a path short enough: a socket's path may have at most "
+        f"{SOCKET_PATH_BYTES} bytes, and {workspace} is {len(str(workspace))} bytes long while /tmp and "
+        "/dev/shm are not writable; set c.SandboxedExecute.scratch_root to a short folder")
+
+
+def folder_bytes(folder: Path, most: int = 10_000) -> int:
+    """Bytes of the files in ``folder`` and below (links not followed), looking at ``most`` entries at most."""
+    total, todo, seen = 0, [folder], 0
+    while todo and seen < most:
+        try:
+            entries = list(os.scandir(todo.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(entry.path)
+                else:
+                    total += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+    return total if seen < most else max(total, 1 << 62)      # a million files is over any quota
+
+
+class FolderQuota:
+    """Watch a folder a sandbox shares with the grader; call ``over()`` once its files pass ``limit`` bytes.
+
+    The sockets' folder must be writable from inside the sandbox (a process makes its
+    socket there), so what is written there is measured from outside, every ``every`` s.
+    """
+
+    def __init__(self, folder: Path, limit: int, over, every: float = 0.2):
+        self.folder, self.limit, self.over, self.every = folder, limit, over, every
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, name="stickylab-quota", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(self.every):
+            used = folder_bytes(self.folder)
+            if used > self.limit:
+                self.over(used)
+                return

@@ -8,7 +8,12 @@ code never ran. What it prints is kept (capped); an error becomes the cell's one
 output, with the message and no source line, so a hidden test's code never reaches
 the feedback.
 
-Protocol (one JSON object per line): the executor sends ``{"op": "setup", "source": ...}``
+Only the names the assignment's solution cells define are taken from the learner, and
+never one a setup cell binds or one of Python's built-ins: a learner's ``len`` or
+``range`` never replaces the real one inside a test.
+
+Protocol (one JSON object per line): the executor sends ``{"op": "names", "names": [...]}``
+(the names the solution cells define), ``{"op": "setup", "source": ...}``
 (an instructor's locked cell, such as the imports), ``{"op": "run", "source": ...,
 "socket": ..., "timeout": ...}`` (a test cell) or ``{"op": "quit"}``, and reads back
 ``{"outputs": [...]}`` for each.
@@ -16,6 +21,7 @@ Protocol (one JSON object per line): the executor sends ``{"op": "setup", "sourc
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
@@ -37,12 +43,25 @@ def _error(exc: BaseException) -> dict:
     return {"output_type": "error", "ename": name, "evalue": text, "traceback": [f"{name}: {text}"]}
 
 
-def _cell_timeout(seconds: float):
+def _cell_timeout(seconds: float) -> None:
+    """Bound a test cell: ``seconds`` of this process's CPU, :data:`~stickylab.grading.WALL_SLACK` times that of wall clock.
+
+    The learner's code is bounded where it runs, call by call; this bounds the test's own work.
+    """
+    from ..grading import WALL_SLACK
+
     def expired(signum, frame):
         raise TimeoutError(f"the tests of this cell did not finish within {seconds:g} s")
 
+    signal.signal(signal.SIGPROF, expired)
     signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds * WALL_SLACK)
+
+
+def _stop_timers() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 class Worker:
@@ -51,8 +70,18 @@ class Worker:
     def __init__(self, channel=None, requests=None):
         self.namespace: dict = {"__name__": "__main__"}
         self.conn = Connection()
-        self.first = True
         self.channel, self.requests = channel, requests
+        self.protected = set(dir(builtins))     # never bound to a learner's value
+        self.wanted: set[str] = set()           # the learner's names the tests may see
+
+    def want(self, names) -> None:
+        """The names the assignment's solution cells define: the only ones taken from the learner."""
+        self.wanted = {str(n) for n in names} - self.protected
+
+    def learner_names(self, conn: Connection) -> dict:
+        """The learner's values of the wanted names, as data or handles (a built-in's name never)."""
+        return {name: value for name, value in conn.names(every=True, only=self.wanted).items()
+                if name in self.wanted}
 
     def probe(self, probe: str, seeds: list[int], seconds: float) -> dict[int, str]:
         """``repr(eval(probe))`` over the learner's names in fresh interpreters, one per hash seed.
@@ -70,13 +99,14 @@ class Worker:
             conn = Connection()
             try:
                 conn.connect(path, seconds)
-                names = conn.names(every=True)
+                names = self.learner_names(conn)
             except Exception as exc:
                 raise AssertionError("your cells do not run on their own in a fresh Python process "
                                      f"({type(exc).__name__}: {exc})") from None
             try:
                 with grading.time_bound(seconds, f"the check with PYTHONHASHSEED={seed}"):
-                    value = eval(probe, {"sl": stickylab, "grading": grading, **names})
+                    value = eval(probe, {**names, "__builtins__": builtins, "sl": stickylab,
+                                         "grading": grading})
             except NameError as exc:
                 raise AssertionError(f"run on their own in a fresh Python process, your cells do not "
                                      f"define what the check needs: {exc}") from None
@@ -86,8 +116,12 @@ class Worker:
         return answers
 
     def setup(self, source: str) -> list[dict]:
-        """Run an instructor's locked cell (the imports); its outputs."""
-        return self._exec(source, "<setup cell>")
+        """Run an instructor's locked cell (the imports); its outputs. Its names stay the tests' own."""
+        before = set(self.namespace)
+        outputs = self._exec(source, "<setup cell>")
+        self.protected |= set(self.namespace) - before
+        self.wanted -= self.protected
+        return outputs
 
     def run(self, source: str, socket_path: str | None, timeout: float) -> list[dict]:
         """Run a test cell with the learner's names from the kernel serving ``socket_path``; its outputs."""
@@ -95,10 +129,7 @@ class Worker:
         try:
             if socket_path:
                 self.conn.connect(socket_path)
-                for name, value in self.conn.names(every=self.first).items():
-                    if not isinstance(self.namespace.get(name), type(os)):
-                        self.namespace[name] = value
-                self.first = False
+                self.namespace.update(self.learner_names(self.conn))
         except Exception as exc:
             outputs.append(_error(exc if isinstance(exc, KernelGone) else KernelGone(
                 f"the tests could not read your notebook's names: {type(exc).__name__}: {exc}")))
@@ -108,7 +139,7 @@ class Worker:
             _cell_timeout(timeout)
             outputs = self._exec(source, "<test cell>")
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            _stop_timers()
             self.conn.close()
         return outputs
 
@@ -146,7 +177,10 @@ def main() -> None:
         op = message.get("op")
         if op == "quit":
             break
-        if op == "setup":
+        if op == "names":
+            worker.want(message.get("names", []))
+            outputs = []
+        elif op == "setup":
             outputs = worker.setup(message["source"])
         else:
             grading.NOTEBOOK_CELLS = [str(c) for c in message.get("cells", [])]
