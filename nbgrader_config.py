@@ -23,8 +23,8 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 
 
 
-def _exchange_set_elsewhere() -> bool:
-    """True if a global nbgrader config (a JupyterHub's, say) already names the exchange."""
+def _set_elsewhere(section: str = "Exchange", option: str = "root") -> bool:
+    """True if a global nbgrader config (a JupyterHub's, say) already sets ``section.option``."""
     from jupyter_core.paths import jupyter_config_path
     from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
@@ -38,7 +38,7 @@ def _exchange_set_elsewhere() -> bool:
                     found = loader(name, path=folder).load_config()
                 except Exception:
                     continue
-                if "root" in found.get("Exchange", {}):
+                if option in found.get(section, {}):
                     return True
     return False
 
@@ -54,7 +54,7 @@ c.Exchange.assignment_dir = os.path.join(HERE, "exercises")
 
 if os.environ.get("STICKYLAB_EXCHANGE"):
     c.Exchange.root = os.environ["STICKYLAB_EXCHANGE"]
-elif not _exchange_set_elsewhere():
+elif not _set_elsewhere():
     c.Exchange.root = os.path.join(HERE, ".exchange")
 
 # Autograding: every cell gets a time limit, and a kernel stuck in a learner's infinite
@@ -104,3 +104,9 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]
+
+# `nbgrader collect` copies submissions out of the folder exchange without following a link
+# a student left there (src/stickylab/grade/exchange.py); a hub that configures an exchange
+# of its own (ngshare, say) keeps it.
+if not _set_elsewhere("ExchangeFactory", "collect"):
+    c.ExchangeFactory.collect = "stickylab.grade.exchange.SafeCollect"
