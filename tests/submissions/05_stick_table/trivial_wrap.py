@@ -1,9 +1,13 @@
-"""Plausible wrong answer: StickTable keeps its entries in a stickylab AffinityTable and passes calls on.
+"""No work: StickTable keeps its entries in stickylab's own AffinityTable and passes calls on.
 
 It behaves exactly as asked, and is no subclass of stickylab's table, but the exercise is
-to write the table.
+to write the table: every test cell sees the library's table run (the router's too, as it
+routes with this table).
 """
-# expect: test-table-hidden-sliding uses sl.routers.AffinityTable
+# expect: test-table-visible AffinityTable.__init__() of the stickylab library
+# expect: test-table-hidden-sliding write the table yourself
+# expect: test-router-visible of the stickylab library
+# expect: test-router-hidden stickylab
 import stickylab as sl
 
 # %% stick-table

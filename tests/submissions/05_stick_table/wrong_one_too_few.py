@@ -1,9 +1,8 @@
-"""Plausible wrong answer: the router hands every request to stickylab's StickTable router.
+"""Plausible wrong answer: put() evicts while the table holds size entries or more (>= instead of >).
 
-It routes as asked, but its own table (self.table) stays empty: the exercise is to route
-with the StickTable of Part 1.
+Every answer is right, but a full table holds size - 1 entries: one client too few.
 """
-# expect: test-router-hidden uses sl.routers.StickTable
+# expect: test-table-hidden-size not >= size
 import stickylab as sl
 
 # %% stick-table
@@ -11,10 +10,12 @@ from collections import OrderedDict
 
 
 class StickTable:
+    """Key -> instance with sliding idle expiry and a size limit, oldest out first."""
+
     def __init__(self, size, expire):
         self.size = size
         self.expire = expire
-        self.entries = OrderedDict()
+        self.entries = OrderedDict()   # key -> (instance, last use), least recently used first
 
     def get(self, key, now):
         entry = self.entries.get(key)
@@ -31,7 +32,7 @@ class StickTable:
     def put(self, key, instance, now):
         self.entries[key] = (instance, now)
         self.entries.move_to_end(key)
-        while len(self.entries) > self.size:
+        while len(self.entries) >= self.size:
             self.entries.popitem(last=False)
 
     def __len__(self):
@@ -39,10 +40,16 @@ class StickTable:
 
 # %% stick-router
 class StickTableRouter(sl.Router):
+    """HAProxy `stick on src` with a StickTable."""
+
     def __init__(self, size=100_000, expire=1800.0):
         self.table = StickTable(size, expire)
         self.balance = sl.routers.RoundRobin()
-        self.inner = sl.routers.StickTable(size=size, expire=expire)
 
     def route(self, request, pool):
-        return self.inner.route(request, pool)
+        iid = self.table.get(request.client_ip, request.time)
+        if iid is not None and pool.is_up(iid):
+            return iid
+        iid = self.balance.route(request, pool)
+        self.table.put(request.client_ip, iid, request.time)
+        return iid

@@ -1,8 +1,11 @@
-"""A right answer that follows the hint's other road: a plain dict, oldest use first.
+"""Plausible wrong answer: a plain dict in order of use, evicting its first key with del d[next(iter(d))].
 
-A use moves an entry to the end by popping and inserting it again, and eviction takes
-the first key in the dict's order.
+A use moves an entry to the end by popping and inserting it again, and every answer is
+right, but a dict finds its first key by skipping every slot deleted from its front since
+it last grew: on a full table of 100,000 entries each put() of a new client scans tens of
+thousands of them (30 us, against 0.3 us with OrderedDict.popitem(last=False)).
 """
+# expect: test-table-hidden-size popitem(last=False)
 import stickylab as sl
 
 # %% stick-table

@@ -1,9 +1,11 @@
-"""Plausible wrong answer: StickTable is stickylab's own AffinityTable with get and put renamed.
+"""No work: StickTable is stickylab's own AffinityTable with get and put renamed.
 
-It behaves exactly as asked, but the exercise is to write the table.
+It behaves exactly as asked, but the exercise is to write the table: the library's
+methods run under the learner's names, and every test cell sees them.
 """
+# expect: test-table-visible AffinityTable
 # expect: test-table-hidden-sliding write the table yourself
-# expect: test-router-hidden built on stickylab
+# expect: test-router-visible of the stickylab library
 import stickylab as sl
 
 # %% stick-table
