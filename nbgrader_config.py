@@ -81,6 +81,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    "stickylab.grade.sanitize.SanitizeLearnerHTML",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -98,11 +99,14 @@ c.Autograde.sanitize_preprocessors = [
 ]
 
 # Feedback goes back to the learner: it never shows a hidden test's source (stock nbgrader
-# keeps it in the feedback HTML), and it keeps only the (already capped) outputs.
+# keeps it in the feedback HTML), and it keeps only the (already capped) outputs. Learner
+# HTML and script are cleaned after execution (the Formgrader renders the graded notebook in
+# the Jupyter server's origin), and again here, so no feedback page runs them either.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "stickylab.grade.sanitize.SanitizeLearnerHTML",
 ]
 
 # `nbgrader collect` copies submissions out of the folder exchange without following a link
