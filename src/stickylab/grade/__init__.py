@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
 import shutil
 import sys
 import tempfile
+import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -354,10 +356,25 @@ def _made(folder: Path) -> Path:
 def _log_tail(result: dict, lines: int = 15) -> str:
     text = (result.get("log") or "") + "\n" + (result.get("error") or "")
     keep = [ln for ln in text.splitlines() if "ERROR" in ln or "WARNING" in ln or "Error" in ln]
-    return "\n".join("    " + ln for ln in keep[-lines:])
+    return "\n".join("    " + _printable(ln) for ln in keep[-lines:])
+
+
+#: Terminal escape sequences: CSI (colours, cursor moves, erasing), OSC (titles, links), the string
+#: commands (DCS, SOS, PM, APC) and the short two- and three-character ones.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+                      r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]")
+
+
+def _printable(text: str, width: int = 240) -> str:
+    """One line that came from the learner's code, safe to print: no escape sequence, no control or
+    format character (a carriage return, a bidirectional override), at most ``width`` characters."""
+    text = _ESCAPES.sub("", text.replace("\t", "    "))
+    return "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))[:width]
 
 
 def _report(course: Course, assignment: str, out) -> tuple[float, float]:
+    """Print each test's result, then the score; what a failing test said goes under it, each line
+    cleaned and marked with ``|``, so no message can move the cursor or pass for a report line."""
     results = course.results(assignment, "self")
     width = max((len(r.name) for r in results), default=10)
     for r in results:
@@ -365,7 +382,7 @@ def _report(course: Course, assignment: str, out) -> tuple[float, float]:
         print(f"  {mark}  {r.name:<{width}}  {r.score:g}/{r.max_score:g}", file=out)
         if r.message and not r.passed:
             for line in r.message.splitlines()[:12]:
-                print(f"          {line}", file=out)
+                print(f"          | {_printable(line)}", file=out)
     score, total = course.score(assignment, "self")
     print(f"Score: {score:g} / {total:g}", file=out)
     for html in course.feedback_files(assignment, "self"):
