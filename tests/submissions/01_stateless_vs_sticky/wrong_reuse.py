@@ -2,9 +2,11 @@
 
 It routes as asked while clients come back within half an hour, but its entries expire
 (HAProxy's `expire 30m`), so a client that returns later is picked again: FirstSticky
-remembers a client for as long as its instance is up, and is written by hand.
+remembers a client for as long as its instance is up, and is written by hand. logout_rates
+builds FirstSticky(), which runs StickTable's own constructor: the hidden logout test names it.
 """
 # expect: test-sticky-hidden no expiry
+# expect: test-logouts-hidden StickTable
 import stickylab as sl
 
 # %% first-sticky
