@@ -7,6 +7,7 @@ Passes the visible tests.
 # expect: test-cookie-hidden-bad Incorrect padding
 # expect: test-cookie-hidden-drain route() raised
 # expect: test-cookie-hidden-opaque reveals the instance
+# expect: test-cookie-hidden-restart under two different secrets
 import stickylab as sl
 
 # %% signed-cookie

@@ -5,6 +5,7 @@ and the value does not depend on the secret.
 """
 # expect: test-cookie-hidden-bad never issued
 # expect: test-cookie-hidden-opaque does not depend on the secret
+# expect: test-cookie-hidden-restart under two different secrets
 import stickylab as sl
 
 # %% signed-cookie
