@@ -1,9 +1,11 @@
-"""Plausible wrong answer: HashRing is stickylab's sl.hashing.Ring under another name.
+"""No work: HashRing is stickylab's sl.hashing.Ring under another name.
 
 It answers exactly as described (sl.hashing.Ring is the reference), but the exercise is
-to build the ring.
+to build the ring: the library's code runs under the learner's name, and every test
+cell sees it.
 """
-# expect: test-ring-hidden-vnodes sl.hashing.Ring
+# expect: test-ring-visible sl.hashing.Ring
+# expect: test-ring-hidden-vnodes stickylab.hashing.Ring
 import stickylab as sl
 
 # %% hash-ring

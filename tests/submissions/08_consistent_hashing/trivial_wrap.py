@@ -1,9 +1,12 @@
-"""Plausible wrong answer: HashRing keeps a stickylab Ring inside and passes lookups on.
+"""No work: HashRing keeps stickylab's own Ring inside and passes lookups on.
 
 It answers exactly as described (sl.hashing.Ring is the reference), and is no subclass of
-it, but the exercise is to build the ring.
+it, but the exercise is to build the ring: every test cell sees the library's ring run
+(keys_moved and bounded_assign use this ring).
 """
-# expect: test-ring-hidden-vnodes uses sl.hashing.Ring
+# expect: test-ring-visible of the stickylab library
+# expect: test-moved-visible stickylab.hashing.Ring
+# expect: test-bounded-hidden build the ring yourself first
 import stickylab as sl
 
 # %% hash-ring
