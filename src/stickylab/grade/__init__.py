@@ -391,9 +391,21 @@ def _report(course: Course, assignment: str, out) -> tuple[float, float]:
 
 
 def main(argv=None) -> int:
-    """Command line: ``python -m stickylab.grade NOTEBOOK [--course DIR] [--workdir DIR]``."""
+    """Command line: ``python -m stickylab.grade NOTEBOOK [--course DIR] [--workdir DIR]``.
+
+    ``python -m stickylab.grade class ASSIGNMENT [--workers N]`` grades a whole class
+    instead (:mod:`stickylab.grade.batch`).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["class"]:
+        from .batch import main as grade_class
+
+        return grade_class(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m stickylab.grade",
-                                     description="Grade your exercise notebook against the hidden tests.")
+                                     description="Grade your exercise notebook against the hidden tests.",
+                                     epilog="Instructors: `python -m stickylab.grade class ASSIGNMENT "
+                                            "[--workers N]` grades every submission in submitted/ in "
+                                            "parallel (see `class --help`).")
     parser.add_argument("notebook", type=Path,
                         help="e.g. exercises/02_cookie_affinity/02_cookie_affinity.ipynb")
     parser.add_argument("--course", type=Path, default=None,

@@ -1,0 +1,203 @@
+"""`python -m stickylab.grade class`: a class graded in parallel gets exactly what stock nbgrader gives.
+
+One class of 8 (right, wrong and untouched submissions, one notebook that is not JSON and
+one student who handed in no notebook) is put in a scratch course and in an identical copy;
+the copy is graded by stock ``nbgrader autograde``, the course by the class command on a
+local Dask cluster of 2 workers. Both gradebooks must hold the same scores per student and
+per test cell, and both autograded/ folders the same notebooks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+import submissions as subs
+from nbgrader.api import Gradebook, MissingEntry
+
+from stickylab.grade import Course
+from stickylab.grade import sandbox as sb
+from stickylab.grade.replay import FAILED, ReplayExecution
+
+A = subs.ATTACKED      # the smallest assignment of the course, graded fastest
+#: student -> the reference submission they hand in (None: a file that is not a notebook).
+CLASS = {"ann": "solution", "bob": "wrong", "cy": "release", "dan": "solution", "eli": "wrong",
+         "fay": "solution", "gus": None, "hal": "right_blind"}
+NO_NOTEBOOK = "ivy"        # handed in a folder without a notebook: neither grader grades them
+BROKEN = "gus"
+CONFIG = "c.Execute.timeout = 10\nc.SandboxedExecute.notebook_seconds = 60\n"
+needs_sandbox = pytest.mark.skipif(sb.check() is not None, reason=f"no sandbox here: {sb.check()}")
+
+
+def _command(*args, cwd):
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("class")
+    course = Course(tmp / "course", subs.ROOT, [A])
+    with open(course.root / "nbgrader_config.py", "a") as f:
+        f.write(CONFIG)
+    course.generate(A)
+    for student, kind in CLASS.items():
+        if kind is None:
+            folder = course.place(student, A, {})
+            (folder / subs.notebook_name(A)).write_text("this is not a notebook {")
+        else:
+            course.place(student, A, {subs.notebook_name(A): subs.submission(A, kind)[0]})
+    course.place(NO_NOTEBOOK, A, {})
+    stock = tmp / "stock"
+    shutil.copytree(course.root, stock)
+    started = time.perf_counter()
+    ours = _command("stickylab.grade", "class", A, "--workers", "2", cwd=course.root)
+    seconds = time.perf_counter() - started
+    theirs = _command("nbgrader", "autograde", A, cwd=stock)
+    print(f"class command: {seconds:.1f} s\n{ours.stdout}")
+    return course, stock, ours, theirs
+
+
+def _grades(root) -> dict:
+    """student -> (score, max score, {(notebook, cell): (score, max, needs manual grade)}), from the gradebook."""
+    out = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "stickylab") as gb:
+        for student in sorted(s.id for s in gb.students):
+            try:
+                sub = gb.find_submission(A, student)
+            except MissingEntry:
+                continue
+            cells = {(nb.name, g.name): (g.score, g.max_score, g.needs_manual_grade)
+                     for nb in sub.notebooks for g in nb.grades}
+            out[student] = (sub.score, sub.max_score, sub.late_submission_penalty, cells)
+    return out
+
+
+def _graded_notebooks(root) -> dict:
+    """Each autograded notebook's cells and notebook metadata, without execution timings."""
+    out = {}
+    for path in sorted((root / "autograded").rglob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        cells = []
+        for cell in nb.cells:
+            cell.metadata.pop("execution", None)
+            cells.append(dict(cell))
+        out[str(path.relative_to(root))] = (cells, dict(nb.metadata))
+    return out
+
+
+@pytest.mark.slow
+@needs_sandbox
+def test_scores_are_stock_nbgraders(graded):
+    course, stock, ours, theirs = graded
+    mine, stocks = _grades(course.root), _grades(stock)
+    assert set(mine) == set(CLASS), ours.stdout + ours.stderr[-3000:]     # the broken one too, ungraded
+    assert mine == stocks
+    full = {s for s, (score, total, *_) in mine.items() if score == total}
+    assert full == {s for s, kind in CLASS.items() if kind in ("solution", "right_blind")}
+
+
+@pytest.mark.slow
+@needs_sandbox
+def test_graded_notebooks_are_stock_nbgraders(graded):
+    course, stock, *_ = graded
+    mine, stocks = _graded_notebooks(course.root), _graded_notebooks(stock)
+    assert sorted(mine) == sorted(stocks)
+    assert len(mine) == len(CLASS) - 1
+    for path in mine:
+        assert mine[path] == stocks[path], path
+
+
+@pytest.mark.slow
+@needs_sandbox
+def test_a_broken_submission_fails_alone_and_is_named(graded):
+    course, stock, ours, theirs = graded
+    assert theirs.returncode == 1 and ours.returncode == 1
+    assert f"FAILED {BROKEN}" in ours.stdout, ours.stdout
+    assert "NotJSONError" in ours.stdout or "JSON" in ours.stdout
+    assert not list((course.root / "autograded").glob(f"{BROKEN}/*/*.ipynb"))
+    lines = [ln for ln in ours.stdout.splitlines() if ln.startswith("[")]
+    assert len(lines) == len(CLASS), ours.stdout        # one progress line per student graded
+    assert lines[-1].startswith(f"[{len(CLASS)}/{len(CLASS)}]") and "1 failed" in lines[-1]
+    assert any(course.root.glob("gradebook.db.backup-*")), "the gradebook was not backed up first"
+
+
+# -- bad input ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def bare_course(tmp_path_factory):
+    """A course with its configuration and source, nothing generated or submitted."""
+    return Course(tmp_path_factory.mktemp("bare") / "course", subs.ROOT, [A])
+
+
+def _nothing_done(root) -> bool:
+    return not (root / "autograded").exists() and not list(root.glob("gradebook.db*"))
+
+
+def test_an_unknown_assignment_is_named_with_the_known_ones(bare_course):
+    run = _command("stickylab.grade", "class", "no_such_thing", "--workers", "2", cwd=bare_course.root)
+    assert run.returncode == 2
+    assert "unknown assignment 'no_such_thing'" in run.stderr and A in run.stderr, run.stderr
+    assert _nothing_done(bare_course.root)
+
+
+def test_a_folder_that_is_not_a_course_is_named(tmp_path):
+    run = _command("stickylab.grade", "class", A, cwd=tmp_path)
+    assert run.returncode == 2
+    assert str(tmp_path) in run.stderr and "not a course directory" in run.stderr, run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("workers", ["0", "-3", "two"])
+def test_a_bad_number_of_workers_is_named(bare_course, workers):
+    run = _command("stickylab.grade", "class", A, "--workers", workers, cwd=bare_course.root)
+    assert run.returncode == 2
+    assert "--workers: must be" in run.stderr and workers in run.stderr, run.stderr
+    assert _nothing_done(bare_course.root)
+
+
+def test_an_assignment_not_generated_says_what_to_run(bare_course):
+    run = _command("stickylab.grade", "class", A, cwd=bare_course.root)
+    assert run.returncode == 2
+    assert f"nbgrader generate_assignment {A}" in run.stderr, run.stderr
+
+
+def test_no_submissions_is_said_plainly(tmp_path):
+    course = Course(tmp_path / "course", subs.ROOT, [A])
+    course.generate(A)
+    run = _command("stickylab.grade", "class", A, cwd=course.root)
+    assert run.returncode == 2
+    assert f"no submissions of {A!r}" in run.stderr, run.stderr
+    assert not (course.root / "autograded").exists()
+
+
+# -- the step that stands in for execution ----------------------------------------------------------
+def _resources(student):
+    return {"nbgrader": {"student": student, "notebook": A, "assignment": A, "db_url": ""}}
+
+
+def test_a_failed_worker_scores_every_cell_zero_with_its_reason(tmp_path):
+    nb = subs.submission(A, "solution")[0]
+    (tmp_path / "zed").mkdir()
+    (tmp_path / "zed" / FAILED).write_text("the grading worker failed: KilledWorker")
+    out, _ = ReplayExecution(folder=str(tmp_path)).preprocess(nb, _resources("zed"))
+    code = [c for c in out.cells if c.cell_type == "code" and c.source.strip()]
+    assert code and all(c.outputs[0].output_type == "error" and "KilledWorker" in c.outputs[0].evalue
+                        for c in code)
+
+
+def test_outputs_are_copied_from_the_executed_notebook(tmp_path):
+    nb = subs.submission(A, "solution")[0]
+    executed = nbformat.reads(nbformat.writes(nb), as_version=4)
+    for k, cell in enumerate(executed.cells):
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"cell {k}\n")]
+            cell.execution_count = k
+    (tmp_path / "amy").mkdir()
+    nbformat.write(executed, tmp_path / "amy" / f"{A}.ipynb")
+    out, _ = ReplayExecution(folder=str(tmp_path)).preprocess(nb, _resources("amy"))
+    for k, cell in enumerate(out.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs[0].text == f"cell {k}\n" and cell.execution_count == k
