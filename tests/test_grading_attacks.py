@@ -31,6 +31,14 @@ pytestmark = [pytest.mark.slow,
 A = subs.ATTACKED
 FIRST, LAST = "aaa_first", "zzz_last"
 ATTACKERS = {f"mal_{name}": name for name in subs.attacks()}
+HEADERS = {student: subs.attack_header(name) for student, name in ATTACKERS.items()}
+#: Every assignment attacked, each graded in a batch of its own with a correct submission in it.
+ASSIGNMENTS = sorted({h["assignment"] for h in HEADERS.values()} | {A})
+HONEST = {f"ok_{assignment[:2]}": assignment for assignment in ASSIGNMENTS if assignment != A}
+
+
+def assignment_of(student: str) -> str:
+    return HEADERS[student]["assignment"] if student in HEADERS else HONEST.get(student, A)
 FAIR = {f"fair_{name}": name for name in subs.fair()}
 MARKER = "stickylab-attack-marker"
 #: Limits for the run: small, so the loops and the stuck call cost little.
@@ -66,44 +74,60 @@ def _marked_processes(scratch: Path | None = None) -> list[str]:
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("attacked")
-    course = Course(tmp / "course", subs.ROOT, [A], exchange=tmp / "exchange")
-    scratch = tmp / "scratch"
-    scratch.mkdir()
+    course = Course(tmp / "course", subs.ROOT, ASSIGNMENTS, exchange=tmp / "exchange")
+    # A long scratch folder, as a hub user's or pytest's can be: a Unix socket's path may have
+    # at most 107 bytes, so grading must keep its sockets elsewhere.
+    scratch = tmp / ("long-temporary-folder-" * 4) / "scratch"
+    scratch.mkdir(parents=True)
     with open(course.root / "nbgrader_config.py", "a") as f:
         f.write(CONFIG + f"c.Exchange.root = {str(tmp / 'exchange')!r}\n"
                 f"c.SandboxedExecute.scratch_root = {str(scratch)!r}\n")
-    course.generate(A)
+    for assignment in ASSIGNMENTS:
+        course.generate(assignment)
     solution, _ = subs.submission(A, "solution")
     course.place(FIRST, A, {subs.notebook_name(A): solution})
+    for student, assignment in HONEST.items():
+        course.place(student, assignment, {subs.notebook_name(assignment): subs.submission(assignment, "solution")[0]})
     for student, name in ATTACKERS.items():
-        course.place(student, A, {subs.notebook_name(A): subs.attack(name)})
+        assignment = HEADERS[student]["assignment"]
+        folder = course.place(student, assignment, {subs.notebook_name(assignment): subs.attack(name)})
+        for link, target in HEADERS[student]["beside"].items():
+            (folder / link).symlink_to(target)
     for student, name in FAIR.items():
         course.place(student, A, {subs.notebook_name(A): subs.attack(name, subs.FAIR)})
     course.place(LAST, A, {subs.notebook_name(A): solution})
     before = {"checkout": _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions"),
               "course": _digest(course.root / "solutions") | _digest(course.root / "submitted")}
     started = time.perf_counter()
-    graded = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", A], cwd=course.root,
-                            capture_output=True, text=True, timeout=900)
+    runs = [subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment], cwd=course.root,
+                           capture_output=True, text=True, timeout=900) for assignment in ASSIGNMENTS]
     seconds = time.perf_counter() - started
-    feedback = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", A], cwd=course.root,
-                              capture_output=True, text=True, timeout=300)
+    feedbacks = [subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", assignment],
+                                cwd=course.root, capture_output=True, text=True, timeout=300)
+                 for assignment in ASSIGNMENTS]
+    graded = subprocess.CompletedProcess("autograde", max(r.returncode for r in runs),
+                                         "".join(r.stdout for r in runs), "".join(r.stderr for r in runs))
+    feedback = subprocess.CompletedProcess("generate_feedback", max(r.returncode for r in feedbacks),
+                                           "".join(r.stdout for r in feedbacks),
+                                           "".join(r.stderr for r in feedbacks))
     time.sleep(2)       # a detached process would act now, after grading
     leftover = _marked_processes(scratch)
     after = {"checkout": _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions"),
              "course": _digest(course.root / "solutions") | _digest(course.root / "submitted")}
-    print(f"autograde of {len(ATTACKERS) + 2} submissions took {seconds:.1f} s")
+    print(f"autograde of {len(ATTACKERS) + len(HONEST) + 2} submissions took {seconds:.1f} s")
     return course, graded, feedback, before, after, leftover
 
 
 def _graded(course, student) -> str:
-    path = course.root / "autograded" / student / A / subs.notebook_name(A)
+    assignment = assignment_of(student)
+    path = course.root / "autograded" / student / assignment / subs.notebook_name(assignment)
     return path.read_text() if path.exists() else ""
 
 
 def _printed(course, student) -> str:
     """Everything the student's cells printed or raised in the graded notebook."""
-    path = course.root / "autograded" / student / A / subs.notebook_name(A)
+    assignment = assignment_of(student)
+    path = course.root / "autograded" / student / assignment / subs.notebook_name(assignment)
     texts = []
     for cell in nbformat.read(path, as_version=4).cells if path.exists() else []:
         for out in cell.get("outputs", []):
@@ -117,20 +141,24 @@ def test_the_batch_finishes(attacked):
     assert feedback.returncode == 0, feedback.stderr[-3000:]
 
 
-@pytest.mark.parametrize("student", [FIRST, *FAIR, LAST])
+@pytest.mark.parametrize("student", [FIRST, *FAIR, *HONEST, LAST])
 def test_correct_submissions_around_the_attackers_get_full_marks(attacked, student):
     course, graded, *_ = attacked
-    score, total = course.score(A, student)
-    failing = [(r.name, r.message) for r in course.results(A, student) if not r.passed]
+    assignment = assignment_of(student)
+    score, total = course.score(assignment, student)
+    failing = [(r.name, r.message) for r in course.results(assignment, student) if not r.passed]
     assert total > 0 and score == total, f"{student}: {score}/{total}: {failing}\n{graded.stderr[-2000:]}"
 
 
 @pytest.mark.parametrize("student", sorted(ATTACKERS))
 def test_every_attacker_scores_zero(attacked, student):
+    """Every attacker scores 0 (or 0 in the cells its header names)."""
     course, *_ = attacked
-    results = course.results(A, student)
+    results = course.results(assignment_of(student), student)
     assert results, f"{student} was not graded"
-    assert course.score(A, student)[0] == 0, [(r.name, r.score) for r in results if r.score]
+    cells = HEADERS[student]["fails"]
+    scored = [(r.name, r.score) for r in results if r.score and (cells is None or r.name in cells)]
+    assert not scored, scored
 
 
 def test_no_process_outlives_grading(attacked):
@@ -150,7 +178,7 @@ def test_nothing_outside_the_sandbox_changed(attacked):
 def test_graded_notebooks_and_feedback_stay_small(attacked):
     course, *_ = attacked
     files = [*(course.root / "autograded").rglob("*.ipynb"), *(course.root / "feedback").rglob("*.html")]
-    assert len(files) >= 2 * (len(ATTACKERS) + len(FAIR) + 2) - 4
+    assert len(files) >= 2 * (len(ATTACKERS) + len(FAIR) + len(HONEST) + 2) - 4
     for path in files:
         assert path.stat().st_size < 1_000_000, f"{path} is {path.stat().st_size:,} bytes"
     assert "bytes of output cut by the grader" in _printed(course, "mal_huge_output")
@@ -188,3 +216,41 @@ def test_limits_stop_loops_stuck_calls_and_hogs(attacked):
     assert "did not stop when interrupted" in _printed(course, "mal_uninterruptible")
     hog = _printed(course, "mal_resources")
     assert "no 64 GiB" in hog and "stopped after" in hog
+
+
+def test_hidden_test_inputs_never_reach_a_later_cell(attacked):
+    """A router that recorded what the hidden tests gave it shows nothing of it in a later cell."""
+    course, *_ = attacked
+    printed = _printed(course, "mal_record_calls")
+    assert "recorded 0 calls: []" in printed, printed[:2000]
+
+
+def test_no_link_handed_in_is_followed(attacked):
+    course, *_ = attacked
+    printed = _printed(course, "mal_links_beside")
+    assert "gradebook.txt unreadable" in printed and "solution.txt unreadable" in printed, printed[:2000]
+    graded = course.root / "autograded" / "mal_links_beside" / A
+    assert sorted(p.name for p in graded.iterdir()) == [subs.notebook_name(A), "timestamp.txt"]
+
+
+def test_what_a_submission_writes_is_capped_in_all(attacked):
+    course, *_ = attacked
+    printed = _printed(course, "mal_disk_fill")
+    written = re.search(r"working folder: stopped after (\d+) MiB", printed)
+    assert written and int(written.group(1)) <= 256, printed[:2000]
+    assert "into the folder it shares with the grader" in printed, printed[:2000]
+
+
+def test_widget_messages_neither_swell_nor_break_a_graded_notebook(attacked):
+    course, *_ = attacked
+    graded = _graded(course, "mal_widget_messages")
+    assert graded and "widget-state" not in graded
+    assert len(_graded(course, "mal_display_updates")) < 300_000
+
+
+def test_no_learner_script_is_kept_in_a_graded_notebook(attacked):
+    course, *_ = attacked
+    shown = _printed(course, "mal_html_script").lower()
+    assert "rate" in shown or "nowhere" in shown, "mal_html_script was not graded"
+    for live in ("onerror", "<script", "application/javascript"):
+        assert live not in shown, f"the graded notebook's outputs keep {live!r}"

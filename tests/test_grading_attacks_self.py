@@ -8,6 +8,7 @@ are graded in the class batch of test_grading_attacks.py, with short time limits
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 
@@ -21,7 +22,8 @@ from stickylab.grade import sandbox as sb
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(sb.check() is not None, reason=f"no sandbox here: {sb.check()}")]
 
-RESOURCE_ATTACKS = {"huge_output", "loops", "uninterruptible", "resources"}
+RESOURCE_ATTACKS = {"huge_output", "loops", "uninterruptible", "resources", "display_updates",
+                    "widget_messages", "disk_fill", "links_beside"}
 
 
 @pytest.mark.parametrize("name", [n for n in subs.attacks() if n not in RESOURCE_ATTACKS])
@@ -29,20 +31,26 @@ def test_self_grade_gives_attacks_zero_and_changes_nothing(name, tmp_path, capsy
     from stickylab.grade import main
 
     before = _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions")
-    work = tmp_path / "exercises" / A
+    header = subs.attack_header(name)
+    assignment = header["assignment"]
+    work = tmp_path / "exercises" / assignment
     work.mkdir(parents=True)
-    nbformat.write(subs.attack(name), work / subs.notebook_name(A))
+    nbformat.write(subs.attack(name), work / subs.notebook_name(assignment))
     monkeypatch.setenv("TMPDIR", str(tmp_path))     # the sandbox's scratch folders go here
     tempfile.tempdir = None
     try:
-        code = main([str(work / subs.notebook_name(A)), "--course", str(subs.ROOT),
+        code = main([str(work / subs.notebook_name(assignment)), "--course", str(subs.ROOT),
                      "--workdir", str(tmp_path / "scratch")])
     finally:
         monkeypatch.undo()
         tempfile.tempdir = None
     out = capsys.readouterr().out
     time.sleep(1)           # a detached process would act now
-    assert code == 1 and "Score: 0 /" in out, out
+    assert code == 1, out
+    if header["fails"] is None:
+        assert "Score: 0 /" in out, out
+    assert "\x1b" not in out, "the report passes on terminal escape codes"
+    assert len(re.findall(r"^Score:", out, re.M)) == 1, f"a report line was forged:\n{out}"
     assert _marked_processes(tmp_path) == []
     assert _digest(subs.ROOT / "src") | _digest(subs.ROOT / "solutions") == before
     assert (tmp_path / "scratch" / "gradebook.db").stat().st_size > 0

@@ -108,16 +108,36 @@ def fair() -> list[str]:
     return sorted(p.stem for p in FAIR.glob("*.py"))
 
 
+_HEADER = re.compile(r"^# (assignment|fails|beside): (.+)$", re.M)
+
+
+def attack_header(name: str, folder: Path = ATTACKS) -> dict:
+    """What an attack file's header lines say: ``assignment`` (default :data:`ATTACKED`), ``fails``
+    (the test cells that must score 0; default every one) and ``beside`` (``{file name: link target}``,
+    links handed in beside the notebook)."""
+    header = {"assignment": ATTACKED, "fails": None, "beside": {}}
+    for key, value in _HEADER.findall((folder / f"{name}.py").read_text()):
+        if key == "assignment":
+            header["assignment"] = value.strip()
+        elif key == "fails":
+            header["fails"] = value.split()
+        else:
+            link, target = (part.strip() for part in value.split("->"))
+            header["beside"][link] = target
+    return header
+
+
 def attack(name: str, folder: Path = ATTACKS) -> nbformat.NotebookNode:
     """The notebook of attack ``name``: ``#include <file>`` lines are expanded, and ``+<name>``
-    sections become cells of their own after the first solution cell."""
+    sections become cells of their own after the first solution cell of its assignment."""
+    assignment = attack_header(name, folder)["assignment"]
     text = (folder / f"{name}.py").read_text()
     text = re.sub(r"^#include (\S+)\s*$", lambda m: (folder / f"{m.group(1)}.py").read_text(), text,
                   flags=re.M)
     parts = _SECTION.split(text)
     sections = {parts[k]: parts[k + 1].strip("\n") for k in range(1, len(parts), 2)}
     extra = {gid: code for gid, code in sections.items() if gid.startswith("+")}
-    nb = fill(ATTACKED, {gid: code for gid, code in sections.items() if gid not in extra})
+    nb = fill(assignment, {gid: code for gid, code in sections.items() if gid not in extra})
     first = next(k for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
     for offset, code in enumerate(extra.values(), start=1):
         nb.cells.insert(first + offset, nbformat.v4.new_code_cell(code))
