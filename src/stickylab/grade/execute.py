@@ -250,6 +250,7 @@ class SandboxedExecute(Execute):
             folder.mkdir()
         # Nothing handed in beside the notebook is copied: the exercises need no file, and a
         # link there could name anything the grader may read.
+        self._drop_handed_in_files(resources)
         limits = sb.Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes,
                            processes=self.processes, scratch_bytes=self.scratch_bytes)
         forbidden = self._forbidden(resources)
@@ -288,6 +289,40 @@ class SandboxedExecute(Execute):
         if source:
             paths.append(Path(source))
         return [p for p in paths if str(p) not in ("", "/")]
+
+    def _drop_handed_in_files(self, resources) -> None:
+        """Remove from ``autograded/`` the copies nbgrader made of files handed in beside the notebook.
+
+        nbgrader copies every other file of a submission into the graded folder, following
+        links (``gradebook.txt -> ../../../gradebook.db`` arrives as a copy of the gradebook),
+        and the Formgrader serves that folder from the Jupyter server's origin. The exercises
+        need no such file: only the instructor's own (from the source folder) stay.
+        """
+        info = (resources or {}).get("nbgrader", {})
+        graded = Path((resources or {}).get("metadata", {}).get("path") or "")    # the notebook's folder
+        if not (info.get("student") and info.get("assignment") and graded.is_dir()):
+            return
+        try:
+            from nbgrader.coursedir import CourseDirectory
+
+            coursedir = CourseDirectory(config=self.config)
+            handed_in = Path(coursedir.format_path(coursedir.submitted_directory, info["student"],
+                                                   info["assignment"]))
+            source = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
+        except Exception as exc:        # noqa: BLE001 - say so, and grade on
+            self.log.warning("Could not look for files handed in beside the notebook: %s", exc)
+            return
+        if not handed_in.is_dir() or graded.resolve() == handed_in.resolve():
+            return
+        for folder, _dirs, files in os.walk(handed_in):
+            for name in files:
+                relative = (Path(folder) / name).relative_to(handed_in)
+                if relative.suffix == ".ipynb" or relative == Path("timestamp.txt") or (source / relative).exists():
+                    continue
+                copy = graded / relative
+                if copy.is_file() or copy.is_symlink():
+                    copy.unlink()
+                    self.log.warning("Not kept in the graded folder: %s, handed in beside the notebook", relative)
 
     def _wanted_names(self, resources) -> list[str]:
         """The names the tests may take from the learner: those the source notebook's solution cells define.

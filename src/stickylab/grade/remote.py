@@ -131,9 +131,9 @@ class _Served:
                 raise wire.WireError("bad batch")
             if op == "batch":
                 return _bounded(message, lambda: [fn(*a) for a in args]), []
-            started = time.process_time()
+            started = time.thread_time()
             results = _bounded(message, lambda: [fn(*a) for a in args])
-            return [results, time.process_time() - started], []
+            return [results, time.thread_time() - started], []
         if op in ("call", "traced"):
             fn = target if message.get("name") is None else getattr(target, _name(message))
         elif op == "list":
