@@ -103,6 +103,12 @@ LEARNER = textwrap.dedent('''
     share = 0.5
     shared = Sticky()
 
+    class Wrapped(sl.Router):        # the library's router behind a thin wrapper
+        def __init__(self):
+            self.inner = sl.routers.SourceIPHash()
+        def route(self, request, pool):
+            return self.inner.route(request, pool)
+
     def seen():
         return len(shared.seen)
 
@@ -291,6 +297,22 @@ def test_a_batch_of_calls_crosses_once_and_keeps_its_order(learner):
         grading.batch(names["forever"], names["forever"], [()], seconds=0.3)
     with pytest.raises(AssertionError, match="NoHealthyInstance: 503"):
         grading.batch(names["fails"], names["fails"], [("key",)] * 0 + [("503",)])
+
+
+def test_what_runs_and_what_is_held_are_seen_in_the_kernel(learner):
+    """Tracing, timing and looking inside a learner's router happen where it lives, not in the tests."""
+    conn, names, _ = learner
+    router = names["Wrapped"]()
+    req, p = grading.request(), grading.pool()
+    answer, calls = grading.library_calls(router, router.route, req, p)
+    assert answer in p.ids and any(c.startswith("stickylab.routers.iphash.SourceIPHash.route") for c in calls)
+    with pytest.raises(AssertionError, match="SourceIPHash.route"):
+        grading.written_yourself(router, calls)
+    _, own = grading.library_calls(names["Sticky"], names["Sticky"])
+    grading.written_yourself(names["Sticky"], own)
+    assert any(t.endswith("SourceIPHash") for t in grading.reach(router)["types"])
+    results, cpu = grading.cpu_seconds(router, router.route, [(req, p)] * 2000)
+    assert results == [answer] * 2000 and 0 < cpu < 5
 
 
 def test_a_batch_in_one_process_is_the_same_loop():

@@ -213,6 +213,15 @@ def call(subject, fn: Callable, *args, request: Request | None = None,
         return fn(*args, **kwargs)
 
 
+def _across(fn: Callable):
+    """``fn`` as the grading process reaches it: a method of a learner's object (``router.route``
+    of a router in the learner's kernel, say) becomes the handle that runs it there."""
+    owner = getattr(fn, "__self__", None)
+    if getattr(type(owner), "remote_name", None) is not None and not hasattr(fn, "remote_batch"):
+        return owner.remote_method(fn.__name__)
+    return fn
+
+
 def batch(subject, fn: Callable, calls: Iterable[tuple], *, seconds: float | None = None,
           what: str | None = None) -> list:
     """``[fn(*args) for args in calls]`` in one go, time-bounded; any exception becomes a teaching failure.
@@ -226,7 +235,7 @@ def batch(subject, fn: Callable, calls: Iterable[tuple], *, seconds: float | Non
     if seconds is None:
         seconds = CALL_SECONDS + 0.001 * len(calls)
     what = what or f"{getattr(fn, '__name__', 'the call')}()"
-    many = getattr(fn, "remote_batch", None)
+    many = getattr(_across(fn), "remote_batch", None)
     if many is None:
         return [call(subject, fn, *args, seconds=seconds, what=what) for args in calls]
     with _teaching(subject, what), time_bound(seconds, f"{len(calls):,} calls of {what}"):
@@ -246,7 +255,7 @@ def cpu_seconds(subject, fn: Callable, calls: Iterable[tuple], *, seconds: float
     if seconds is None:
         seconds = CALL_SECONDS + 0.001 * len(calls)
     what = what or f"{getattr(fn, '__name__', 'the call')}()"
-    measured = getattr(fn, "remote_measured", None)
+    measured = getattr(_across(fn), "remote_measured", None)
     with _teaching(subject, what), time_bound(seconds, f"{len(calls):,} calls of {what}"):
         if measured is not None:
             results, cpu = measured(calls)
@@ -325,7 +334,7 @@ def library_calls(subject, fn: Callable, *args, seconds: float | None = None, wh
     library's code, it shows here. See :func:`written_yourself`.
     """
     what = what or f"{getattr(fn, '__name__', 'the call')}()"
-    traced = getattr(fn, "remote_traced", None)
+    traced = getattr(_across(fn), "remote_traced", None)
     with _teaching(subject, what), time_bound(seconds, what):
         result, names = traced(*args, **kwargs) if traced is not None else _traced(fn, *args, **kwargs)
     return result, frozenset(str(n) for n in names)

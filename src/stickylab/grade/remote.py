@@ -595,6 +595,10 @@ class Remote:
         """The learner's name for it (the class's or function's qualified name)."""
         return self._name
 
+    def remote_method(self, name: str) -> RemoteMethod:
+        """The learner's method ``name`` of this object, as a handle (for a batch, a trace, a timing)."""
+        return RemoteMethod(self, name)
+
     def remote_batch(self, calls: list[tuple]) -> list:
         """``[self(*args) for args in calls]``, crossing the boundary once (see ``grading.batch``)."""
         return self._conn.call(self._ref, "batch", [list(a) for a in calls], what=f"{self._name}()")
