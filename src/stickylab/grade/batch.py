@@ -13,8 +13,9 @@ single-threaded worker processes by default, or an existing cluster of machines
    holding the course's configuration, the assignment's source, that copy of the
    gradebook and only that student's submission, with nbgrader's own ``Autograde``
    converter (so :class:`~stickylab.grade.execute.SandboxedExecute` sandboxes the
-   learner's code as usual). A :class:`~stickylab.grade.replay.KeepExecuted` step right after execution hands
-   back each executed notebook; the scratch course is then deleted.
+   learner's code as usual), up to the execution step: a
+   :class:`~stickylab.grade.replay.KeepExecuted` step after it hands back each executed
+   notebook, and the scratch course is deleted.
 3. As each student's notebooks come back, this process runs nbgrader's ``Autograde`` on
    the real course for that student, with the execution step swapped for
    :class:`~stickylab.grade.replay.ReplayExecution`, which takes every cell's outputs from the worker's notebook
@@ -246,7 +247,8 @@ class ClassGrading:
         self.students = self._students()
         steps = _steps(self.config, self.coursedir)
         at = _execute_index(steps)
-        self.worker_steps = [*steps[:at + 1], "stickylab.grade.replay.KeepExecuted", *steps[at + 1:]]
+        # A worker stops where the notebook is executed: the steps after it run here, once.
+        self.worker_steps = [*steps[:at + 1], "stickylab.grade.replay.KeepExecuted"]
         self.replay_steps = [*steps[:at], "stickylab.grade.replay.ReplayExecution", *steps[at + 1:]]
 
     def _check_assignment(self) -> None:
@@ -473,6 +475,9 @@ def cluster(workers: int | None = None, scheduler: str | None = None):
 def start_fork_server() -> None:
     """Start the server local workers fork from, importing Dask, nbgrader and this module once.
 
+    (And ``ipykernel.kernelspec``, which finding the ``python3`` kernel imports with all of
+    IPython: otherwise the first student of every worker waits for it.)
+
     Each worker then starts in a fraction of a second, with nothing left to import; the
     server starts in the background (the command checks its input meanwhile), and only
     the first call in a process starts it.
@@ -485,7 +490,7 @@ def start_fork_server() -> None:
     with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
         context = get_mp_context()      # Dask sets its own list of modules here, the first time
     context.set_forkserver_preload([__name__, "distributed", "nbgrader.converters", "stickylab.grade.execute",
-                                    "stickylab.grade.replay"])
+                                    "stickylab.grade.replay", "ipykernel.kernelspec"])
     forkserver.ensure_running()
 
 
