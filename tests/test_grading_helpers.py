@@ -173,3 +173,14 @@ def test_source_of_a_class_defined_in_a_notebook_cell():
         assert grading.source_of(namespace["Cell"]) == cell
     finally:
         linecache.cache.pop(name, None)
+
+
+def test_a_passed_visible_test_says_hidden_tests_check_more(capsys, monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    grading.visible_passed("02_cookie_affinity")
+    said = capsys.readouterr().out
+    assert "Hidden tests check more" in said
+    assert "python -m stickylab.grade exercises/02_cookie_affinity/02_cookie_affinity.ipynb" in said
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")       # graded: the hidden tests just ran
+    grading.visible_passed("02_cookie_affinity")
+    assert capsys.readouterr().out == ""

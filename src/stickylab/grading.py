@@ -31,7 +31,7 @@ from .routers.base import Router
 __all__ = [
     "Client", "batch", "call", "check", "cpu_seconds", "describe", "fail", "library_calls", "no_healthy_ok",
     "plain", "pool", "reach", "request", "respond", "route", "same_across_restarts", "source_of", "time_bound",
-    "written_yourself",
+    "visible_passed", "written_yourself",
 ]
 
 #: Seconds one call to a learner's code may take before the tests call it an infinite loop.
@@ -508,6 +508,21 @@ def _instance_id(router: Router, answer, req: Request, advice: str) -> str:
     check(iid is not _NOT_PLAIN, router,
           f"route() returned {answer!r:.200} ({_type_name(answer)}){advice}", req)
     return iid
+
+
+# -- what Validate does not say -----------------------------------------------------------------------
+def visible_passed(assignment: str) -> None:
+    """Say, under a visible test cell that passed, that hidden tests check more, and how to run them.
+
+    Validate's "Success! Your notebook passes all the tests" speaks of the visible tests
+    only. Printed when the learner runs the cell (and while validating); silent while
+    autograding, where the hidden tests have just run.
+    """
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        return
+    notebook = f"exercises/{assignment}/{assignment}.ipynb"
+    print(f"Visible tests passed. Hidden tests check more of this part when your notebook is graded; "
+          f"to run them now, from the course folder: python -m stickylab.grade {notebook}")
 
 
 # -- the same in every process ---------------------------------------------------------------------

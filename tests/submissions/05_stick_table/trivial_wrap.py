@@ -4,7 +4,7 @@ It behaves exactly as asked, and is no subclass of stickylab's table, but the ex
 to write the table: every test cell sees the library's table run (the router's too, as it
 routes with this table).
 """
-# expect: test-table-visible AffinityTable.__init__() of the stickylab library
+# expect: test-table-visible runs stickylab.routers.table.AffinityTable.__init__()
 # expect: test-table-hidden-sliding write the table yourself
 # expect: test-router-visible of the stickylab library
 # expect: test-router-hidden stickylab
