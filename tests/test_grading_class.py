@@ -21,6 +21,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from stickylab.grade import Course
 from stickylab.grade import sandbox as sb
+from stickylab.grade.batch import ClassGrading
 from stickylab.grade.replay import FAILED, ReplayExecution
 
 A = subs.ATTACKED      # the smallest assignment of the course, graded fastest
@@ -125,6 +126,24 @@ def test_a_broken_submission_fails_alone_and_is_named(graded):
     assert any(course.root.glob("gradebook.db.backup-*")), "the gradebook was not backed up first"
 
 
+@pytest.mark.slow
+@needs_sandbox
+def test_an_existing_dask_cluster_grades_through_its_scheduler(tmp_path):
+    from distributed import LocalCluster
+
+    course = Course(tmp_path / "course", subs.ROOT, [A])
+    course.generate(A)
+    for student, kind in (("kim", "solution"), ("lou", "wrong")):
+        course.place(student, A, {subs.notebook_name(A): subs.submission(A, kind)[0]})
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = _command("stickylab.grade", "class", A, "--scheduler", cluster.scheduler_address, cwd=course.root)
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    assert "on 1 worker(s) at tcp://" in run.stdout
+    score, total = course.score(A, "kim")
+    assert score == total > 0
+    assert course.score(A, "lou")[0] < total
+
+
 # -- bad input ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def bare_course(tmp_path_factory):
@@ -201,3 +220,21 @@ def test_outputs_are_copied_from_the_executed_notebook(tmp_path):
     for k, cell in enumerate(out.cells):
         if cell.cell_type == "code":
             assert cell.outputs[0].text == f"cell {k}\n" and cell.execution_count == k
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*not in session")
+def test_a_student_whose_worker_was_lost_scores_zero_with_the_reason_in_the_gradebook(tmp_path, monkeypatch):
+    course = Course(tmp_path / "course", subs.ROOT, [A])
+    course.generate(A)
+    course.place("zoe", A, {subs.notebook_name(A): subs.submission(A, "solution")[0]})
+    monkeypatch.chdir(course.root)
+    grading = ClassGrading(course.root, A)
+    assert grading.students == ["zoe"]
+    lost = {"student": "zoe", "notebooks": {}, "error": "the grading worker failed: KilledWorker: gone"}
+    grading.record(tmp_path / "staging", "zoe", lost)
+    assert grading.autograde_here(tmp_path / "staging", "zoe", open(tmp_path / "log", "w")) is None
+    score, total = course.score(A, "zoe")
+    assert score == 0 < total
+    results = course.results(A, "zoe")
+    assert results and all("KilledWorker" in r.message for r in results)

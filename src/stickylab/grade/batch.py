@@ -475,22 +475,18 @@ def cluster(workers: int | None = None, scheduler: str | None = None):
 def start_fork_server() -> None:
     """Start the server local workers fork from, importing Dask, nbgrader and this module once.
 
-    (And ``ipykernel.kernelspec``, which finding the ``python3`` kernel imports with all of
-    IPython: otherwise the first student of every worker waits for it.)
-
-    Each worker then starts in a fraction of a second, with nothing left to import; the
-    server starts in the background (the command checks its input meanwhile), and only
-    the first call in a process starts it.
+    Each worker then starts in a fraction of a second with nothing left to import (and
+    ``ipykernel.kernelspec`` too, which finding the ``python3`` kernel imports with all of
+    IPython: otherwise the first student of every worker waits for it). The server starts
+    in the background, while the command checks its input; only the first call in a
+    process starts it, and Dask's own list of modules to load, set later, then changes nothing.
     """
+    import multiprocessing
     from multiprocessing import forkserver
 
-    import dask
-    from distributed.utils import get_mp_context
-
-    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
-        context = get_mp_context()      # Dask sets its own list of modules here, the first time
-    context.set_forkserver_preload([__name__, "distributed", "nbgrader.converters", "stickylab.grade.execute",
-                                    "stickylab.grade.replay", "ipykernel.kernelspec"])
+    multiprocessing.get_context("forkserver").set_forkserver_preload(
+        [__name__, "distributed", "nbgrader.converters", "stickylab.grade.execute", "stickylab.grade.replay",
+         "ipykernel.kernelspec"])
     forkserver.ensure_running()
 
 
