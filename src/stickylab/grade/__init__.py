@@ -372,10 +372,13 @@ def _printable(text: str, width: int = 240) -> str:
     return "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))[:width]
 
 
-def _report(course: Course, assignment: str, out) -> tuple[float, float]:
-    """Print each test's result, then the score; what a failing test said goes under it, each line
-    cleaned and marked with ``|``, so no message can move the cursor or pass for a report line."""
-    results = course.results(assignment, "self")
+def _print_results(results: list[TestResult], score: float, total: float, out) -> None:
+    """Print each test's result, then the score.
+
+    What a failing test said goes under it, each line cleaned and marked with ``|``, so no
+    message can move the cursor or pass for a report line. The hub's grading service
+    (:mod:`stickylab.grade.service`) answers with the same results, printed here by its client.
+    """
     width = max((len(r.name) for r in results), default=10)
     for r in results:
         mark = "PASS" if r.passed else "FAIL"
@@ -383,8 +386,13 @@ def _report(course: Course, assignment: str, out) -> tuple[float, float]:
         if r.message and not r.passed:
             for line in r.message.splitlines()[:12]:
                 print(f"          | {_printable(line)}", file=out)
-    score, total = course.score(assignment, "self")
     print(f"Score: {score:g} / {total:g}", file=out)
+
+
+def _report(course: Course, assignment: str, out) -> tuple[float, float]:
+    """Print the self-grade's report (:func:`_print_results`) and where its feedback is."""
+    score, total = course.score(assignment, "self")
+    _print_results(course.results(assignment, "self"), score, total, out)
     for html in course.feedback_files(assignment, "self"):
         print(f"Feedback: {html}", file=out)
     return score, total
@@ -414,11 +422,21 @@ def main(argv=None) -> int:
                         help="where to build the scratch course (default: a new temporary folder)")
     parser.add_argument("--unsafe", action="store_true",
                         help="grade without a sandbox where none can be made (only for your own notebook)")
+    parser.add_argument("--hub", action="store_true",
+                        help="on a JupyterHub: have the hub's grading service grade it (you cannot read the "
+                             "hidden tests there); needs $JUPYTERHUB_API_TOKEN, as every hub server has")
+    parser.add_argument("--service", metavar="URL", default=None,
+                        help="the grading service's URL for --hub (default: $STICKYLAB_GRADE_URL)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="nbgrader")
     warnings.filterwarnings("ignore", message=".*not in session.*")
     try:
-        score, total = self_grade(args.notebook, args.course, args.workdir, unsafe=args.unsafe)
+        if args.hub or args.service:
+            from .service.client import grade_remotely, service_url
+
+            score, total = grade_remotely(args.notebook, service_url(args.service), sys.stdout)
+        else:
+            score, total = self_grade(args.notebook, args.course, args.workdir, unsafe=args.unsafe)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
