@@ -87,7 +87,8 @@ def attacked(tmp_path_factory):
     solution, _ = subs.submission(A, "solution")
     course.place(FIRST, A, {subs.notebook_name(A): solution})
     for student, assignment in HONEST.items():
-        course.place(student, assignment, {subs.notebook_name(assignment): subs.submission(assignment, "solution")[0]})
+        solved, _ = subs.submission(assignment, "solution")
+        course.place(student, assignment, {subs.notebook_name(assignment): solved})
     for student, name in ATTACKERS.items():
         assignment = HEADERS[student]["assignment"]
         folder = course.place(student, assignment, {subs.notebook_name(assignment): subs.attack(name)})

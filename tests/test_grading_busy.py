@@ -36,20 +36,22 @@ def _on_one_cpu() -> None:
 
 @pytest.fixture(scope="module")
 def graded_while_busy(tmp_path_factory):
-    """A correct answer to each timed assignment, autograded on one CPU shared with four spinning processes."""
+    """A correct answer to each timed assignment, graded on one CPU shared with four spinning processes."""
     tmp = tmp_path_factory.mktemp("busy")
     course = Course(tmp / "course", subs.ROOT, TIMED, exchange=tmp / "exchange")
     for assignment in TIMED:
         course.generate(assignment)
-        course.place(STUDENT, assignment, {subs.notebook_name(assignment): subs.submission(assignment, "solution")[0]})
+        solved, _ = subs.submission(assignment, "solution")
+        course.place(STUDENT, assignment, {subs.notebook_name(assignment): solved})
     spinners = [subprocess.Popen([sys.executable, "-c", "while True:\n    pass"], preexec_fn=_on_one_cpu)
                 for _ in range(SPINNERS)]
     try:
         runs = {}
         for assignment in TIMED:
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment], cwd=course.root,
-                                  capture_output=True, text=True, timeout=900, preexec_fn=_on_one_cpu)
+            done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment],
+                                  cwd=course.root, capture_output=True, text=True, timeout=900,
+                                  preexec_fn=_on_one_cpu)
             runs[assignment] = (done, time.perf_counter() - started)
     finally:
         for proc in spinners:

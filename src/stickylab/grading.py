@@ -30,8 +30,8 @@ from .routers.base import Router
 
 __all__ = [
     "Client", "batch", "call", "check", "cpu_seconds", "describe", "fail", "library_calls", "no_healthy_ok",
-    "plain", "pool", "reach", "request", "respond", "route", "same_across_restarts", "source_of", "time_bound",
-    "visible_passed", "written_yourself",
+    "plain", "pool", "reach", "request", "respond", "route", "same_across_restarts", "source_of",
+    "time_bound", "visible_passed", "written_yourself",
 ]
 
 #: Seconds one call to a learner's code may take before the tests call it an infinite loop.
@@ -214,8 +214,11 @@ def call(subject, fn: Callable, *args, request: Request | None = None,
 
 
 def _across(fn: Callable):
-    """``fn`` as the grading process reaches it: a method of a learner's object (``router.route``
-    of a router in the learner's kernel, say) becomes the handle that runs it there."""
+    """``fn`` as the grading process reaches it.
+
+    A method of a learner's object (``router.route`` of a router in the learner's kernel,
+    say) becomes the handle that runs it there.
+    """
     owner = getattr(fn, "__self__", None)
     if getattr(type(owner), "remote_name", None) is not None and not hasattr(fn, "remote_batch"):
         return owner.remote_method(fn.__name__)
@@ -307,7 +310,7 @@ def _traced(fn: Callable, *args, **kwargs) -> tuple[object, list[str]]:
         if event == "call":
             name = library(frame.f_code)
             if name and not (frame.f_back and library(frame.f_back.f_code)):
-                seen.add(name)      # called from outside the library (the learner's code, or the check itself)
+                seen.add(name)      # called from outside the library: the learner's code, or the check
         elif event == "c_call" and arg in _SWITCHES:
             seen.add(SWITCHED_OFF)
 
@@ -354,7 +357,8 @@ def written_yourself(subject, calls: Iterable[str], allow: Iterable[str] = OWN_A
           "the tests check what your code runs, so leave tracing alone")
     allow = tuple(allow)
     used = sorted(c for c in calls if not any(c == a or c.startswith(a + ".") for a in allow))
-    shown = ", ".join(f"{name}()" for name in used[:3]) + (f" and {len(used) - 3} more" if len(used) > 3 else "")
+    shown = ", ".join(f"{name}()" for name in used[:3])
+    shown += f" and {len(used) - 3} more" if len(used) > 3 else ""
     check(not used, subject, f"runs {shown} of the stickylab library: {what}")
 
 

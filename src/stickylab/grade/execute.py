@@ -103,7 +103,7 @@ class _Verdict:
         self.names: list[str] = []
 
     def start(self) -> None:
-        """Start the process (and tell it the learner's names it may use, and run the setup cells seen so far)."""
+        """Start the process; tell it the learner's names it may use; run the setup cells seen so far."""
         self.stderr = open(self.workspace / "verdict.log", "ab")
         self.proc = _spawn(self.box, [sys.executable, "-m", "stickylab.grade.verdict"], subprocess.PIPE,
                            self.stderr)
@@ -317,12 +317,14 @@ class SandboxedExecute(Execute):
         for folder, _dirs, files in os.walk(handed_in):
             for name in files:
                 relative = (Path(folder) / name).relative_to(handed_in)
-                if relative.suffix == ".ipynb" or relative == Path("timestamp.txt") or (source / relative).exists():
+                own = relative.suffix == ".ipynb" or relative == Path("timestamp.txt")
+                if own or (source / relative).exists():
                     continue
                 copy = graded / relative
                 if copy.is_file() or copy.is_symlink():
                     copy.unlink()
-                    self.log.warning("Not kept in the graded folder: %s, handed in beside the notebook", relative)
+                    self.log.warning("Not kept in the graded folder: %s, handed in beside the notebook",
+                                     relative)
 
     def _wanted_names(self, resources) -> list[str]:
         """The names the tests may take from the learner: those the source notebook's solution cells define.

@@ -30,8 +30,10 @@ def _parse(source: str) -> ast.Module | None:
 
 
 def names_bound(source: str) -> set[str]:
-    """The names a cell defines at its top level: classes, functions, variables (not imports, nor
-    what its functions, classes or comprehensions bind inside)."""
+    """The names a cell defines at its top level: classes, functions, variables.
+
+    Not its imports, nor what its functions, classes or comprehensions bind inside.
+    """
     tree = _parse(source)
     found: set[str] = set()
     todo = list(tree.body) if tree else []

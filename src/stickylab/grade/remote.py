@@ -191,7 +191,9 @@ def _bounded(message: dict, fn, *args, **kwargs):
         value = message.get(key)
         return value if type(value) in (int, float) and 0 < value < 36_000 else default
 
-    _BOUNDS[:] = seconds, wall = bound("seconds", DEFAULT_SECONDS), bound("wall", DEFAULT_SECONDS * grading.WALL_SLACK)
+    seconds = bound("seconds", DEFAULT_SECONDS)
+    wall = bound("wall", DEFAULT_SECONDS * grading.WALL_SLACK)
+    _BOUNDS[:] = seconds, wall
     signal.setitimer(signal.ITIMER_PROF, seconds)
     signal.setitimer(signal.ITIMER_REAL, wall)
     try:

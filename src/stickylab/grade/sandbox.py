@@ -216,7 +216,8 @@ class Sandbox:
         for path in readable:
             args += ["--ro-bind", str(path), str(path)]
         if self.limits and self.limits.scratch_bytes > 0:     # nothing it writes reaches the disk
-            args += ["--perms", "1777", "--size", str(self.limits.scratch_bytes), "--tmpfs", str(self.scratch)]
+            args += ["--perms", "1777", "--size", str(self.limits.scratch_bytes),
+                     "--tmpfs", str(self.scratch)]
             writable = self.extra_binds
         for path in writable:
             args += ["--bind", str(path), str(path)]
@@ -314,7 +315,7 @@ def socket_folder(workspace: Path) -> Path:
 
 
 def folder_bytes(folder: Path, most: int = 10_000) -> int:
-    """Bytes of the files in ``folder`` and below (links not followed), looking at ``most`` entries at most."""
+    """Bytes of the files in ``folder`` and below (links not followed), from ``most`` entries at most."""
     total, todo, seen = 0, [folder], 0
     while todo and seen < most:
         try:

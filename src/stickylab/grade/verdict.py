@@ -44,7 +44,7 @@ def _error(exc: BaseException) -> dict:
 
 
 def _cell_timeout(seconds: float) -> None:
-    """Bound a test cell: ``seconds`` of this process's CPU, :data:`~stickylab.grading.WALL_SLACK` times that of wall clock.
+    """Bound a test cell: ``seconds`` of this process's CPU, and ``WALL_SLACK`` times that of wall clock.
 
     The learner's code is bounded where it runs, call by call; this bounds the test's own work.
     """
