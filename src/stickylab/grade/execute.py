@@ -180,7 +180,8 @@ class SandboxedExecute(Execute):
     cpu_seconds = Integer(300, help="CPU seconds of the learner's kernel for one notebook").tag(config=True)
     memory_bytes = Integer(3 << 30, help="Address space of each sandboxed process").tag(config=True)
     processes = Integer(256, help="Processes and threads of the sandbox's user").tag(config=True)
-    max_cell_output = Integer(20_000, help="Bytes of output kept per learner cell").tag(config=True)
+    max_cell_output = Integer(64_000, help="Bytes of output kept per learner cell (a default-size "
+                              "matplotlib plot is about 40 kB)").tag(config=True)
     max_notebook_output = Integer(200_000, help="Bytes of output kept per notebook").tag(config=True)
     interrupt_grace = Integer(5, help="Seconds a kernel has to obey an interrupt before it is killed"
                               ).tag(config=True)
