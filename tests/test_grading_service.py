@@ -9,6 +9,7 @@ speaks as a student of its own, so the per-student limits of one test do not rea
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import hashlib
 import json
@@ -29,6 +30,7 @@ import submissions as subs
 
 from stickylab.grade import Course, main
 from stickylab.grade import sandbox as sb
+from stickylab.grade.service.hub import HubUnreachable, HubUsers
 
 pytestmark = pytest.mark.skipif(sb.check() is not None, reason=f"no sandbox here: {sb.check()}")
 
@@ -101,13 +103,21 @@ def _read_line(stream, seconds: float) -> str:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
+def hub():
+    """The stand-in hub's API URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hub/api"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, hub):
     tmp = tmp_path_factory.mktemp("service")
     course = Course(tmp / "course", subs.ROOT, [A, OTHER], exchange=tmp / "exchange")
     course.generate(A)      # the instructor's gradebook, with the assignment in it
     before = _digest(course.root)
-    hub = ThreadingHTTPServer(("127.0.0.1", 0), _Hub)
-    threading.Thread(target=hub.serve_forever, daemon=True).start()
     home, temp = tmp / "service-home", tmp / "service-tmp"
     home.mkdir()
     temp.mkdir()
@@ -118,7 +128,7 @@ def service(tmp_path_factory):
     log = open(tmp / "service.log", "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "stickylab.grade.service", "--course", str(course.root), "--port", "0",
-         "--ip", "127.0.0.1", "--api-url", f"http://127.0.0.1:{hub.server_address[1]}/hub/api",
+         "--ip", "127.0.0.1", "--api-url", hub,
          "--workers", "2", "--at-once", "1", "--per-minute", str(PER_MINUTE), "--timeout", "240"],
         stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=tmp)
     try:
@@ -134,8 +144,6 @@ def service(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
-        hub.shutdown()
-        hub.server_close()
         log.close()
 
 
@@ -165,6 +173,29 @@ def test_the_service_says_how_it_checks_tokens(service):
     except ImportError:
         how = "aiohttp"
     assert how in service["banner"], service["banner"]
+
+
+@pytest.mark.parametrize("client", ["HubAuth", "aiohttp"])
+def test_both_ways_of_asking_the_hub_agree(hub, client, monkeypatch):
+    """With jupyterhub's HubAuth where it is installed, with aiohttp where it is not: the same answers."""
+    if client == "HubAuth":
+        pytest.importorskip("jupyterhub.services.auth", reason="jupyterhub is not installed")
+    else:
+        monkeypatch.setitem(sys.modules, "jupyterhub.services.auth", None)     # as if not installed
+    users = HubUsers(hub, SERVICE)
+    assert client in users.how
+
+    async def ask():
+        return [await users.user(token) for token in ("token-ana", "nope", "token-noscope", "token-service")]
+
+    ana, nobody, unscoped, other = asyncio.run(ask())
+    assert ana["name"] == "ana" and users.refusal(ana) is None
+    assert nobody is None
+    assert SCOPE in users.refusal(unscoped) and "only hub users" in users.refusal(other)
+    with pytest.raises(HubUnreachable, match="127.0.0.1:1"):
+        asyncio.run(HubUsers("http://127.0.0.1:1/hub/api", SERVICE).user("token-ana"))
+    with pytest.raises(ValueError, match="not 'hub'"):
+        HubUsers("hub", SERVICE)
 
 
 def test_a_request_without_a_token_is_refused(service):
