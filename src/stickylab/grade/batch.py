@@ -530,11 +530,12 @@ def parser() -> argparse.ArgumentParser:
                     "ASSIGNMENT` does). Run it from the course root.")
     p.add_argument("assignment", help="e.g. 02_cookie_affinity")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive, default=None,
-                       help=f"worker processes of a local Dask cluster (default: the cores, {_cores()})")
-    where.add_argument("--scheduler", default=None,
+    where.add_argument("--workers", type=_positive, default=None, metavar="N",
+                       help=f"worker processes of a local Dask cluster (default: one per core, {_cores()})")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="address of an existing Dask scheduler (e.g. tcp://grader:8786); its workers "
-                            "need this package, nbgrader and bubblewrap, and the course at the same path")
+                            "need this package, nbgrader and bubblewrap installed, and any path the "
+                            "nbgrader configuration names (the course's files travel with each task)")
     p.add_argument("--force", action="store_true",
                    help="grade again students already autograded (as `nbgrader autograde --force`)")
     p.add_argument("--unsafe", action="store_true",
@@ -564,24 +565,30 @@ def main(argv=None, out=None) -> int:
         print(f"Nothing to grade: all {grading.already} submissions of {args.assignment} are graded already "
               "(--force grades them again).", file=out)
         return 0
-    started = time.perf_counter()
-    logpath = Path(tempfile.gettempdir()) / f"stickylab-class-{args.assignment}-{time.strftime('%Y%m%dT%H%M%S')}.log"
     try:
-        with cluster(args.workers or _cores(), args.scheduler) as client, open(logpath, "w") as logfile:
-            workers = _check_workers(client, unsafe)
-            print(f"Grading {len(grading.students)} submissions of {args.assignment} on {workers} "
-                  f"worker(s){' at ' + args.scheduler if args.scheduler else ''}"
-                  f"{f' ({grading.already} graded already)' if grading.already else ''}", file=out, flush=True)
-            failed = grading.run(client, out, logfile)
+        failed = _grade(grading, args.workers or _cores(), args.scheduler, unsafe, out)
     except (OSError, RuntimeError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    seconds = time.perf_counter() - started
+    return 1 if failed else 0
+
+
+def _grade(grading: ClassGrading, workers: int, scheduler: str | None, unsafe: bool, out) -> dict[str, str]:
+    """Start the cluster, grade, print the summary; return student -> why their grading failed."""
+    started = time.perf_counter()
+    handle, logpath = tempfile.mkstemp(prefix=f"stickylab-class-{grading.assignment}-", suffix=".log")
+    with cluster(workers, scheduler) as client, open(handle, "w") as logfile:
+        count = _check_workers(client, unsafe)
+        print(f"Grading {len(grading.students)} submissions of {grading.assignment} on {count} worker(s)"
+              f"{' at ' + scheduler if scheduler else ''}"
+              f"{f' ({grading.already} graded already)' if grading.already else ''}", file=out, flush=True)
+        failed = grading.run(client, out, logfile)
     print(f"Graded {len(grading.students) - len(failed)} of {len(grading.students)} submissions of "
-          f"{args.assignment} in {seconds:.1f} s; gradebook {grading.db}; nbgrader's log {logpath}", file=out)
+          f"{grading.assignment} in {time.perf_counter() - started:.1f} s; gradebook {grading.db}; "
+          f"nbgrader's log {logpath}", file=out)
     for student, why in sorted(failed.items()):
         print(f"  FAILED {student}: {why.splitlines()[0] if why else ''}", file=out)
-    return 1 if failed else 0
+    return failed
 
 
 if __name__ == "__main__":      # pragma: no cover - run as python -m stickylab.grade class
