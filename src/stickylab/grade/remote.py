@@ -280,7 +280,8 @@ _REFS_PER_VISIT = 1 << 32
 
 
 def _install_timers() -> dict:
-    """The handlers of the calls' CPU and wall-clock bounds; the handlers they replace."""
+    """Install the handlers of the calls' CPU and wall-clock bounds, unblocked; return those replaced."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGPROF, signal.SIGALRM})
     return {signal.SIGPROF: signal.signal(signal.SIGPROF, _computed_too_long),
             signal.SIGALRM: signal.signal(signal.SIGALRM, _waited_too_long)}
 
