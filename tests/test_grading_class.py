@@ -144,6 +144,28 @@ def test_an_existing_dask_cluster_grades_through_its_scheduler(tmp_path):
     assert course.score(A, "lou")[0] < total
 
 
+PROBE = """
+from distributed import Client
+from stickylab.grade.batch import cluster
+with cluster(1) as client:
+    address = client.scheduler.address
+    assert client.submit(sum, [1, 2]).result() == 3
+    try:
+        with Client(address, timeout="5s") as stranger:
+            print("reached", stranger.submit(sum, [1]).result())
+    except Exception as exc:
+        print("refused", address, type(exc).__name__)
+"""
+
+
+@pytest.mark.slow
+def test_the_local_cluster_takes_work_from_this_run_only():
+    """Another user of the machine cannot send the instructor's workers code of their own."""
+    run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.startswith("refused tls://"), run.stdout + run.stderr[-2000:]
+
+
 # -- bad input ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def bare_course(tmp_path_factory):

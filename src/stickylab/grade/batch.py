@@ -455,7 +455,10 @@ def cluster(workers: int | None = None, scheduler: str | None = None):
     """A Dask client: on the cluster at ``scheduler``, or on a local cluster of ``workers`` processes.
 
     The local cluster's workers are single-threaded processes (a task waits on a sandboxed
-    kernel, so one task per process), shut down on leaving the context.
+    kernel, so one task per process), shut down on leaving the context. It speaks TLS with
+    a certificate made for this run, so no other user of the machine can send it work that
+    would run with the instructor's rights. A cluster of machines uses whatever security
+    Dask's configuration gives the client (``distributed.comm.tls``).
     """
     from distributed import Client, LocalCluster
 
@@ -465,11 +468,29 @@ def cluster(workers: int | None = None, scheduler: str | None = None):
         return
     import dask
 
+    security = _run_security()
     with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
         start_fork_server()
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=logging.ERROR) as local, Client(local) as client:
+                          silence_logs=logging.ERROR, security=security) as local, \
+                Client(local, security=security) as client:
             yield client
+
+
+def _run_security():
+    """TLS credentials for this run's local cluster (Dask's ``Security.temporary``), or None without them.
+
+    They need the ``cryptography`` package; without it the cluster listens on loopback in
+    the clear, and the command says so.
+    """
+    from distributed.security import Security
+
+    try:
+        return Security.temporary()
+    except ImportError:
+        print("warning: the local Dask cluster runs without TLS (install `cryptography` to protect it): "
+              "while it runs, another user of this machine could send it work", file=sys.stderr)
+        return None
 
 
 def start_fork_server() -> None:
