@@ -48,6 +48,8 @@ from .names import defined_names
 __all__ = ["SandboxedExecute", "backup_gradebook"]
 
 SERVE = "__import__('stickylab.grade.remote', fromlist=['serve']).serve({path!r})"
+#: The files nbgrader itself keeps beside a submission (its time, and the secret its feedback is filed under).
+_NBGRADER_FILES = (Path("timestamp.txt"), Path("submission_secret.txt"))
 #: Gradebook backups kept beside it.
 BACKUPS_KEPT = 10
 _BACKED_UP: set[str] = set()
@@ -318,7 +320,7 @@ class SandboxedExecute(Execute):
         for folder, _dirs, files in os.walk(handed_in):
             for name in files:
                 relative = (Path(folder) / name).relative_to(handed_in)
-                own = relative.suffix == ".ipynb" or relative == Path("timestamp.txt")
+                own = relative.suffix == ".ipynb" or relative in _NBGRADER_FILES
                 if own or (source / relative).exists():
                     continue
                 copy = graded / relative
