@@ -496,9 +496,9 @@ def _run_security():
 def start_fork_server() -> None:
     """Start the server local workers fork from, importing Dask, nbgrader and this module once.
 
-    Each worker then starts in a fraction of a second with nothing left to import (and
-    ``ipykernel.kernelspec`` too, which finding the ``python3`` kernel imports with all of
-    IPython: otherwise the first student of every worker waits for it). The server starts
+    Each worker then starts in a fraction of a second with nothing left to import (IPython
+    included, which jupyter_client imports to find the ``python3`` kernel: otherwise the
+    first student of every worker waits for it). The server starts
     in the background, while the command checks its input; only the first call in a
     process starts it, and Dask's own list of modules to load, set later, then changes nothing.
     """
@@ -507,7 +507,7 @@ def start_fork_server() -> None:
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(
         [__name__, "distributed", "nbgrader.converters", "stickylab.grade.execute", "stickylab.grade.replay",
-         "ipykernel.kernelspec"])
+         "IPython.paths", "ipykernel.kernelspec"])
     forkserver.ensure_running()
 
 
