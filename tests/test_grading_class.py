@@ -138,7 +138,7 @@ def test_an_existing_dask_cluster_grades_through_its_scheduler(tmp_path):
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         run = _command("stickylab.grade", "class", A, "--scheduler", cluster.scheduler_address, cwd=course.root)
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
-    assert "on 1 worker(s) at tcp://" in run.stdout
+    assert "on 1 worker at tcp://" in run.stdout
     score, total = course.score(A, "kim")
     assert score == total > 0
     assert course.score(A, "lou")[0] < total
@@ -164,6 +164,19 @@ def test_the_local_cluster_takes_work_from_this_run_only():
     run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.startswith("refused tls://"), run.stdout + run.stderr[-2000:]
+
+
+@pytest.mark.slow
+@needs_sandbox
+def test_only_the_students_nbgrader_would_grade_again_are_graded_again(graded):
+    """As ``nbgrader autograde`` without --force: graded students are skipped, a failed one is retried."""
+    course, *_ = graded
+    before = _grades(course.root)
+    again = _command("stickylab.grade", "class", A, cwd=course.root)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert f"Grading 1 submission of {A} on 1 worker ({len(CLASS) - 1} graded already)" in again.stdout
+    assert f"FAILED {BROKEN}" in again.stdout
+    assert _grades(course.root) == before
 
 
 # -- bad input ------------------------------------------------------------------------------------

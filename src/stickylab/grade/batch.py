@@ -54,7 +54,7 @@ from pathlib import Path
 # build the optional rfc3987_syntax's grammars at import, over a second in every process here.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-__all__ = ["ClassGrading", "grade_student", "main", "start_fork_server"]
+__all__ = ["BadInput", "ClassGrading", "cluster", "grade_student", "main", "parser", "start_fork_server"]
 
 log = logging.getLogger(__name__)
 
@@ -528,6 +528,10 @@ def _check_workers(client, unsafe: bool) -> int:
     return len(ready)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -587,7 +591,8 @@ def main(argv=None, out=None) -> int:
               "(--force grades them again).", file=out)
         return 0
     try:
-        failed = _grade(grading, args.workers or _cores(), args.scheduler, unsafe, out)
+        workers = min(args.workers or _cores(), len(grading.students))
+        failed = _grade(grading, workers, args.scheduler, unsafe, out)
     except (OSError, RuntimeError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -600,7 +605,8 @@ def _grade(grading: ClassGrading, workers: int, scheduler: str | None, unsafe: b
     handle, logpath = tempfile.mkstemp(prefix=f"stickylab-class-{grading.assignment}-", suffix=".log")
     with cluster(workers, scheduler) as client, open(handle, "w") as logfile:
         count = _check_workers(client, unsafe)
-        print(f"Grading {len(grading.students)} submissions of {grading.assignment} on {count} worker(s)"
+        print(f"Grading {_count(len(grading.students), 'submission')} of {grading.assignment} on "
+              f"{_count(count, 'worker')}"
               f"{' at ' + scheduler if scheduler else ''}"
               f"{f' ({grading.already} graded already)' if grading.already else ''}", file=out, flush=True)
         failed = grading.run(client, out, logfile)
