@@ -5,7 +5,7 @@ Every test cell that needed the code fails; the grading of everyone else goes on
 # expect: test-sticky-visible FirstSticky
 # expect: test-sticky-hidden FirstSticky
 # expect: test-sticky-hidden-drain FirstSticky
-# expect: test-logouts-visible logout_rates
+# expect: test-logouts-visible FirstSticky
 # expect: test-logouts-hidden logout_rates
 import stickylab as sl
 
