@@ -21,7 +21,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from stickylab.grade import Course
 from stickylab.grade import sandbox as sb
-from stickylab.grade.batch import ClassGrading
+from stickylab.grade.batch import ClassGrading, Progress
 from stickylab.grade.replay import FAILED, ReplayExecution
 
 A = subs.ATTACKED      # the smallest assignment of the course, graded fastest
@@ -225,6 +225,50 @@ def test_no_submissions_is_said_plainly(tmp_path):
     assert run.returncode == 2
     assert f"no submissions of {A!r}" in run.stderr, run.stderr
     assert not (course.root / "autograded").exists()
+
+
+# -- progress ---------------------------------------------------------------------------------------
+def test_progress_says_done_failures_and_time_left(monkeypatch):
+    import io
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)      # the plain lines, with or without tqdm installed
+    out = io.StringIO()
+    progress = Progress(3, out)
+    progress.step("ann", None)
+    progress.step("bob", "NotJSONError: not a notebook\nmore")
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("[1/3] ann: graded") and "0 failed" in lines[0] and "s left" in lines[0]
+    assert lines[1].startswith("[2/3] bob: FAILED: NotJSONError: not a notebook") and "1 failed" in lines[1]
+
+
+def test_progress_is_a_bar_where_tqdm_is_installed(monkeypatch):
+    import types
+
+    calls = []
+
+    class Bar:
+        def __init__(self, total, **_):
+            calls.append(("total", total))
+
+        def write(self, text):
+            calls.append(("write", text))
+
+        def set_postfix(self, **kw):
+            calls.append(("postfix", kw))
+
+        def update(self, n):
+            calls.append(("update", n))
+
+        def close(self):
+            calls.append(("close",))
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=Bar))
+    progress = Progress(2)
+    progress.step("ann", None)
+    progress.step("bob", "Boom")
+    progress.close()
+    assert calls == [("total", 2), ("postfix", {"failures": 0}), ("update", 1), ("write", "bob: FAILED: Boom"),
+                     ("postfix", {"failures": 1}), ("update", 1), ("close",)]
 
 
 # -- the step that stands in for execution ----------------------------------------------------------

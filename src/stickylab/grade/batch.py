@@ -54,7 +54,8 @@ from pathlib import Path
 # build the optional rfc3987_syntax's grammars at import, over a second in every process here.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-__all__ = ["BadInput", "ClassGrading", "cluster", "grade_student", "main", "parser", "start_fork_server"]
+__all__ = ["BadInput", "ClassGrading", "Progress", "cluster", "grade_student", "main", "parser",
+           "start_fork_server"]
 
 log = logging.getLogger(__name__)
 
@@ -200,13 +201,15 @@ class Progress:
         self.done += 1
         if failure:
             self.failures.append(student)
+        mark = f"FAILED: {failure.splitlines()[0][:100]}" if failure else "graded"
         if self.bar is not None:
+            if failure:
+                self.bar.write(f"{student}: {mark}")
             self.bar.set_postfix(failures=len(self.failures))
             self.bar.update(1)
             return
         elapsed = time.perf_counter() - self.started
         left = elapsed / self.done * (self.total - self.done)
-        mark = f"FAILED: {failure.splitlines()[0][:100]}" if failure else "graded"
         width = len(str(self.total))
         print(f"[{self.done:>{width}}/{self.total}] {student}: {mark}  ({len(self.failures)} failed, "
               f"{elapsed:.0f} s so far, about {left:.0f} s left)", file=self.out, flush=True)
