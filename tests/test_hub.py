@@ -11,8 +11,13 @@ server through ``JUPYTER_CONFIG_PATH``, never to ``/etc/jupyter``.
 The instructor releases, collects, autogrades (sandboxed), releases feedback and exports
 grades from the command line as their Linux user; students fetch, submit and fetch feedback
 through the Assignments tab's server API (nbgrader's ``assignment_list`` handlers) with their
-own API tokens. Then, as a student, the instructor's ``solutions/``, gradebook and the other
-student's work are read and must be refused.
+own API tokens. Before they submit, each runs ``python -m stickylab.grade <notebook> --hub``
+as their Linux user with their server's environment, and the README's grading service (run by
+the hub as the instructor) answers with the report: full marks for the correct answer, the
+failures for the wrong one, no line of a hidden test, the instructor's course and gradebook
+unchanged, and no copy of the hidden tests anywhere a student can read. Then, as a student,
+the instructor's ``solutions/``, gradebook and the other student's work are read and must be
+refused.
 """
 
 from __future__ import annotations
@@ -57,6 +62,14 @@ def _readme_section() -> str:
     found = re.search(r"^### A class on JupyterHub\n(.*?)(?=^##? )", readme, re.S | re.M)
     assert found, "README has no section 'A class on JupyterHub'"
     return found.group(1)
+
+
+def _adapted(config: str, replace: dict[str, str]) -> str:
+    """The README's config with its example names, paths and ports replaced (each must be there)."""
+    for example, own in replace.items():
+        assert example in config, f"the README's jupyterhub_config.py no longer has {example}"
+        config = config.replace(example, own)
+    return config
 
 
 def _readme_hub_config() -> str:
@@ -262,6 +275,14 @@ def _users(*roles: str):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.2)
+        for place in (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")):     # e.g. the grading service's
+            for entry in place.iterdir():                                       # scratch, if it was killed
+                with contextlib.suppress(OSError):
+                    if entry.lstat().st_uid in uids:
+                        if entry.is_dir() and not entry.is_symlink():
+                            shutil.rmtree(entry, ignore_errors=True)
+                        else:
+                            entry.unlink()
         for name in made:
             home = pwd.getpwnam(name).pw_dir
             subprocess.run(["userdel", "--remove", "--force", name], capture_output=True, timeout=30)
@@ -404,25 +425,29 @@ def _class_on_a_hub(bin_dir, folder, private, global_config, exchange, profile, 
     said = _as(one, ["bash", "-c", f". {profile} && command -v nbgrader"])
     assert said.stdout.strip() == str(bin_dir / "nbgrader"), said
 
-    # The hub: the README's jupyterhub_config.py, then loopback ports and the test's own state.
-    port, hub_port, api_port = _free_port(), _free_port(), _free_port()
+    # The hub: the README's jupyterhub_config.py with the test's users, clone and loopback ports,
+    # then the test's own state folder and admin token.
+    port, hub_port, api_port, grade_port = _free_port(), _free_port(), _free_port(), _free_port()
     admin = secrets.token_hex(32)
+    readme = _adapted(_readme_hub_config(), {
+        '"/home/teacher/stickylab"': repr(str(course)), '"teacher"': repr(teacher),
+        '"student1"': repr(one), '"student2"': repr(two),
+        "127.0.0.1:8000/": f"127.0.0.1:{port}/", "127.0.0.1:10101": f"127.0.0.1:{grade_port}"})
     config = "\n".join([
         "c = get_config()  # noqa: F821",
-        _readme_hub_config(),
-        "# -- the test's own: loopback ports, state in a private folder, users, an admin token --",
+        readme,
+        "# -- the test's own: loopback ports, state in a private folder, an admin token --",
         f"c.JupyterHub.bind_url = 'http://127.0.0.1:{port}'",
         f"c.JupyterHub.hub_bind_url = 'http://127.0.0.1:{hub_port}'",
         f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{api_port}'",
         f"c.JupyterHub.db_url = 'sqlite:///{private}/jupyterhub.sqlite'",
         f"c.JupyterHub.cookie_secret_file = '{private}/cookie_secret'",
         f"c.ConfigurableHTTPProxy.pid_file = '{private}/proxy.pid'",
-        f"c.Authenticator.allowed_users = {{{teacher!r}, {one!r}, {two!r}}}",
-        f"c.Spawner.environment = {{'JUPYTER_CONFIG_PATH': {str(global_config)!r}}}",
+        f"c.Spawner.environment.update({{'JUPYTER_CONFIG_PATH': {str(global_config)!r}}})",
         "c.Spawner.start_timeout = 60",
         "c.Spawner.http_timeout = 60",
-        f"c.JupyterHub.services = [{{'name': 'stickylab-test', 'api_token': {admin!r}}}]",
-        "c.JupyterHub.load_roles = [{'name': 'admin', 'services': ['stickylab-test']}]",
+        f"c.JupyterHub.services.append({{'name': 'stickylab-test', 'api_token': {admin!r}}})",
+        "c.JupyterHub.load_roles.append({'name': 'admin', 'services': ['stickylab-test']})",
         "",
     ])
     web = Http(f"http://127.0.0.1:{port}")
@@ -475,7 +500,7 @@ def _class_on_a_hub(bin_dir, folder, private, global_config, exchange, profile, 
         nbgrader("release_assignment", A)
         assert A in json.dumps(server(teacher, "/formgrader/api/assignments"))
 
-        # Students fetch, answer and submit through the Assignments tab's API.
+        # Students fetch and answer through the Assignments tab's API.
         answers = {one: subs.submission(A, "solution")[0], two: subs.submission(A, "wrong")[0]}
         for user, answer in answers.items():
             listed = server(user, "/assignments?course_id=stickylab")
@@ -487,6 +512,14 @@ def _class_on_a_hub(bin_dir, folder, private, global_config, exchange, profile, 
             content = json.loads(nbformat.writes(answer))
             server(user, f"/api/contents/{path}", "PUT",
                    body={"type": "notebook", "format": "json", "content": content})
+
+        # Before the deadline, each checks their answer against the hidden tests with the grading
+        # service, from a terminal of their server: the report, never the tests, nothing graded.
+        failing = {one: set(), two: set(subs.submission(A, "wrong")[1])}
+        _graded_on_the_hub(web, private, course, teacher, failing)
+
+        # Then they submit.
+        for user in answers:
             submitted = server(user, "/assignments/submit", "POST",
                                form={"course_id": "stickylab", "assignment_id": A})
             assert "submitted" in [a["status"] for a in submitted["value"]], submitted
@@ -527,6 +560,127 @@ def _class_on_a_hub(bin_dir, folder, private, global_config, exchange, profile, 
             assert not _readable(two, path), f"{two} can read {what}: {path}"
         assert _readable(two, Path(pwd.getpwnam(two).pw_dir) / A / subs.notebook_name(A))
         assert time.monotonic() - started < DEADLINE
+
+
+# -- hidden-test feedback before the deadline, through the hub's grading service ---------------------
+
+def _hidden_lines() -> list[str]:
+    """The lines of the source's ``### BEGIN HIDDEN TESTS`` blocks a student cannot see in the release."""
+    released = "\n".join(c.source for c in subs.release(A).cells)
+    found, inside = [], False
+    for cell in subs.source(A).cells:
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and len(line.strip()) >= 20 and line.strip() not in released:
+                found.append(line.strip())
+    assert len(found) > 20, "the source has no hidden tests to look for"
+    return found
+
+
+def _test_cells() -> set[str]:
+    return {c.metadata.nbgrader.grade_id for c in subs.source(A).cells if c.cell_type == "code"
+            and c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")}
+
+
+def _server_env(user: str) -> dict[str, str]:
+    """The environment of ``user``'s Jupyter server: what a terminal of that server starts with."""
+    for pid in _pids_of({pwd.getpwnam(user).pw_uid}):
+        with contextlib.suppress(OSError):
+            if b"jupyterhub-singleuser" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                raw = Path(f"/proc/{pid}/environ").read_bytes().decode()
+                env = dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+                if env.get("JUPYTERHUB_API_TOKEN"):
+                    return env
+    raise AssertionError(f"no Jupyter server of {user} with an API token")
+
+
+def _digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _holding(lines: list[str], uids: set[int], places=("/tmp", "/var/tmp", "/dev/shm", "/home", "/run")):
+    """Files owned by one of ``uids`` under ``places`` that hold one of ``lines`` (links not followed)."""
+    found = []
+    for place in places:
+        for top, _dirs, files in os.walk(place):
+            for name in files:
+                path = Path(top) / name
+                with contextlib.suppress(OSError):
+                    info = path.lstat()
+                    if info.st_uid in uids and path.is_file() and not path.is_symlink() \
+                            and info.st_size < 50_000_000:
+                        text = path.read_bytes().decode(errors="replace")
+                        if any(line in text for line in lines):
+                            found.append(path)
+    return found
+
+
+def _graded_on_the_hub(web: Http, private: Path, course: Path, teacher: str, failing: dict[str, set[str]]):
+    """Each student runs ``python -m stickylab.grade <notebook> --hub`` as their Linux user, with
+    their server's environment (its API token, ``STICKYLAB_GRADE_URL``), as the README says;
+    ``failing`` names, per student, the tests their notebook fails."""
+    name = subs.notebook_name(A)
+    teacher_uid = pwd.getpwnam(teacher).pw_uid
+    service = [pid for pid in _pids_of({teacher_uid})
+               if b"stickylab.grade.service" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert service, "the hub did not start the grading service as the instructor:\n" + _log_tail(private)
+    _wait("the grading service, through the hub's proxy",
+          lambda: web.call("/services/stickylab-grade/", "")[0] == 200, 40)
+    before = _digest(course)
+    assert "gradebook.db" in before, sorted(before)
+
+    runs = {}
+    for user in failing:
+        env = _server_env(user)
+        assert env.get("STICKYLAB_GRADE_URL", "").endswith("/services/stickylab-grade/"), env.keys()
+        command = ["python", "-m", "stickylab.grade", f"{A}/{name}", "--hub"]     # as typed in a terminal
+        runs[user] = subprocess.Popen([shutil.which("runuser"), "-m", "-u", user, "--", *command],
+                                      cwd=env["HOME"], env=env, text=True, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE)
+    said = {}
+    try:
+        for user, run in runs.items():
+            out, err = run.communicate(timeout=150)
+            said[user] = (run.returncode, out, err)
+    finally:
+        for run in runs.values():
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+
+    hidden, tests = _hidden_lines(), _test_cells()
+    for user, (code, out, err) in said.items():
+        context = f"{user}: exit {code}\n{out}\n{err[-3000:]}\n{_log_tail(private)}"
+        assert code == (1 if failing[user] else 0) and "on the hub's grading service" in out, context
+        rows = re.findall(r"^  (PASS|FAIL)  (\S+) +([\d.]+)/([\d.]+)$", out, re.M)
+        score = re.search(r"^Score: ([\d.]+) / ([\d.]+)$", out, re.M)
+        assert score and {r[1] for r in rows} == tests, context
+        got, top = float(score.group(1)), float(score.group(2))
+        assert got == sum(float(r[2]) for r in rows) and top == sum(float(r[3]) for r in rows) > 0, context
+        assert {r[1] for r in rows if r[0] == "FAIL"} == failing[user], context
+        assert (got == top) == (not failing[user]), context
+        leaked = [line for line in hidden if line in out + err]
+        assert not leaked, f"{user}'s report holds hidden-test source: {leaked[:3]}"
+
+    assert _digest(course) == before, "grading on the hub changed the instructor's course or gradebook"
+    students = {u: pwd.getpwnam(u) for u in failing}
+    for user, entry in students.items():
+        for what in (course / "solutions", course / "solutions" / A / name, course / "gradebook.db"):
+            assert not _readable(user, what), f"{user} can read {what}"
+        cache = Path(entry.pw_dir) / ".cache" / "stickylab"
+        assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*")), \
+            f"{user}'s {cache} holds {sorted(map(str, cache.rglob('*')))[:5]}"
+    scratch = [p for p in Path("/tmp").glob("stickylab-grade-service-*") if p.stat().st_uid == teacher_uid]
+    assert len(scratch) == 1 and (scratch[0].stat().st_mode & 0o777) == 0o700, scratch
+    holding = _holding(hidden, {teacher_uid, *(e.pw_uid for e in students.values())})
+    assert course / "solutions" / A / name in holding, "the search for copies of the hidden tests is blind"
+    for user in students:
+        readable = [p for p in holding if _readable(user, p)]
+        assert not readable, f"{user} can read a copy of the hidden tests: {readable}"
 
 
 def _pam_login(base: str, user: str, password: str) -> bool:
