@@ -9,6 +9,7 @@ per test cell, and both autograded/ folders the same notebooks.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -35,7 +36,11 @@ needs_sandbox = pytest.mark.skipif(sb.check() is not None, reason=f"no sandbox h
 
 
 def _command(*args, cwd):
-    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    """``python -m ARGS`` in ``cwd``, its temporary files (the class command's log) beside ``cwd``."""
+    tmp = cwd.parent / "tmp"
+    tmp.mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, TMPDIR=str(tmp)))
 
 
 @pytest.fixture(scope="module")
