@@ -637,6 +637,8 @@ def _graded_on_the_hub(web: Http, private: Path, course: Path, teacher: str, fai
     for user in failing:
         env = _server_env(user)
         assert env.get("STICKYLAB_GRADE_URL", "").endswith("/services/stickylab-grade/"), env.keys()
+        scopes = web.json("/hub/api/user", env["JUPYTERHUB_API_TOKEN"])["scopes"]
+        assert "access:services!service=stickylab-grade" in scopes, scopes
         command = ["python", "-m", "stickylab.grade", f"{A}/{name}", "--hub"]     # as typed in a terminal
         runs[user] = subprocess.Popen([shutil.which("runuser"), "-m", "-u", user, "--", *command],
                                       cwd=env["HOME"], env=env, text=True, stdout=subprocess.PIPE,
