@@ -50,7 +50,8 @@ c.SandboxedExecute.interrupt_grace = 3
 
 
 def _digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+    return {str(p.relative_to(root)): hashlib.sha256(os.fsencode(os.readlink(p)) if p.is_symlink()
+                                                     else p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
 
 

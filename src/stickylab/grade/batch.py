@@ -508,10 +508,34 @@ def start_fork_server() -> None:
     import multiprocessing
     from multiprocessing import forkserver
 
+    _short_socket_folder()
     multiprocessing.get_context("forkserver").set_forkserver_preload(
         [__name__, "distributed", "nbgrader.converters", "stickylab.grade.execute", "stickylab.grade.replay",
          "IPython.paths", "ipykernel.kernelspec"])
     forkserver.ensure_running()
+
+
+def _short_socket_folder() -> None:
+    """Have multiprocessing keep its sockets (the fork server's) in a folder with a short path.
+
+    It makes them in the temporary folder, and a Unix socket's path may have 107 bytes at
+    most: under a long ``TMPDIR`` (a hub user's, pytest's) the fork server cannot start.
+    Where the temporary folder's path is long, multiprocessing's own folder is made in
+    ``/tmp`` (or ``/dev/shm``) instead; it removes that folder itself when this process ends.
+    """
+    from multiprocessing import util
+
+    base = tempfile.gettempdir()
+    if len(base) <= 48:
+        return
+    for short in ("/tmp", "/dev/shm"):
+        if os.access(short, os.W_OK | os.X_OK):
+            saved, tempfile.tempdir = tempfile.tempdir, short
+            try:
+                util.get_temp_dir()         # made now, kept for this process's sockets
+            finally:
+                tempfile.tempdir = saved
+            return
 
 
 def _check_workers(client, unsafe: bool) -> int:

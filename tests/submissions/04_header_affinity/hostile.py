@@ -5,7 +5,7 @@ nbgrader's output limit cuts the printed lines down in the graded notebook.
 # expect: test-header-visible header:u42
 # expect: test-header-hidden-order the key is None
 # expect: test-header-hidden-route
-# expect: test-header-hidden-pool must return an instance id
+# expect: test-header-hidden-pool must be a plain str
 import stickylab as sl
 
 # %% fallback-router
