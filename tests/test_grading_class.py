@@ -68,7 +68,7 @@ def graded(tmp_path_factory):
 
 
 def _grades(root) -> dict:
-    """student -> (score, max score, {(notebook, cell): (score, max, needs manual grade)}), from the gradebook."""
+    """student -> (score, max, {(notebook, cell): (score, max, needs manual grade)}), from the gradebook."""
     out = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "stickylab") as gb:
         for student in sorted(s.id for s in gb.students):
@@ -141,7 +141,8 @@ def test_an_existing_dask_cluster_grades_through_its_scheduler(tmp_path):
     for student, kind in (("kim", "solution"), ("lou", "wrong")):
         course.place(student, A, {subs.notebook_name(A): subs.submission(A, kind)[0]})
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        run = _command("stickylab.grade", "class", A, "--scheduler", cluster.scheduler_address, cwd=course.root)
+        run = _command("stickylab.grade", "class", A, "--scheduler", cluster.scheduler_address,
+                       cwd=course.root)
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     assert "on 1 worker at tcp://" in run.stdout
     score, total = course.score(A, "kim")
@@ -273,8 +274,8 @@ def test_progress_is_a_bar_where_tqdm_is_installed(monkeypatch):
     progress.step("ann", None)
     progress.step("bob", "Boom")
     progress.close()
-    assert calls == [("total", 2), ("postfix", {"failures": 0}), ("update", 1), ("write", "bob: FAILED: Boom"),
-                     ("postfix", {"failures": 1}), ("update", 1), ("close",)]
+    assert calls == [("total", 2), ("postfix", {"failures": 0}), ("update", 1),
+                     ("write", "bob: FAILED: Boom"), ("postfix", {"failures": 1}), ("update", 1), ("close",)]
 
 
 # -- the step that stands in for execution ----------------------------------------------------------

@@ -159,7 +159,8 @@ def graded(tmp_path_factory):
         assert done.returncode == 0, done.stderr[-3000:]
     autograded = course.root / "autograded" / STUDENT / A / subs.notebook_name(A)
     feedback, = course.feedback_files(A, STUDENT)
-    pages = {"/feedback.html": feedback.read_text(), "/formgrader.html": formgrade_html(autograded, course.config),
+    pages = {"/feedback.html": feedback.read_text(),
+             "/formgrader.html": formgrade_html(autograded, course.config),
              "/submitted.html": formgrade_html(submitted, course.config)}
     return course, autograded, pages
 

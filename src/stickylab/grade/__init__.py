@@ -366,8 +366,11 @@ _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x
 
 
 def _printable(text: str, width: int = 240) -> str:
-    """One line that came from the learner's code, safe to print: no escape sequence, no control or
-    format character (a carriage return, a bidirectional override), at most ``width`` characters."""
+    """One line that came from the learner's code, safe to print.
+
+    No escape sequence, no control or format character (a carriage return, a bidirectional
+    override), at most ``width`` characters.
+    """
     text = _ESCAPES.sub("", text.replace("\t", "    "))
     return "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))[:width]
 

@@ -18,8 +18,8 @@ single-threaded worker processes by default, or an existing cluster of machines
    notebook, and the scratch course is deleted.
 3. As each student's notebooks come back, this process runs nbgrader's ``Autograde`` on
    the real course for that student, with the execution step swapped for
-   :class:`~stickylab.grade.replay.ReplayExecution`, which takes every cell's outputs from the worker's notebook
-   instead of running anything. Sanitising, overwritten test cells, scores, late
+   :class:`~stickylab.grade.replay.ReplayExecution`, which takes every cell's outputs from the
+   worker's notebook instead of running anything. Sanitising, overwritten test cells, scores, late
    penalties and timestamps are nbgrader's own. A student whose worker failed gets the
    failure as an error in every cell: 0 points, with the reason, and the rest of the class
    is graded.
@@ -286,7 +286,8 @@ class ClassGrading:
         from nbgrader.api import Gradebook, MissingEntry
 
         if not self.db.is_file():
-            raise BadInput(f"no gradebook at {self.db}: run `nbgrader generate_assignment {self.assignment}` first")
+            raise BadInput(f"no gradebook at {self.db}: run "
+                           f"`nbgrader generate_assignment {self.assignment}` first")
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             try:
                 gb.find_assignment(self.assignment)
@@ -318,7 +319,7 @@ class ClassGrading:
         return {str(p.relative_to(folder)): p.read_bytes() for p in _files(folder)}
 
     def record(self, staging: Path, student: str, result: dict) -> None:
-        """Put a worker's notebooks (and why it failed, if it did) where :class:`.ReplayExecution` reads them."""
+        """Put a worker's notebooks (and why it failed, if it did) where ``ReplayExecution`` reads them."""
         from . import replay
 
         folder = staging / student
@@ -343,7 +344,7 @@ class ClassGrading:
             logfile.flush()
 
     def run(self, client, out=None, logfile=None) -> dict[str, str]:
-        """Grade every student on ``client``'s cluster; return student -> why it failed, for those that did."""
+        """Grade every student on ``client``'s cluster; return student -> why it failed, for the failed."""
         from distributed import as_completed
 
         out = out or sys.stdout
@@ -430,7 +431,8 @@ def _name(cls) -> str:
 
 def _sqlite_path(db_url: str) -> Path:
     if not db_url.startswith("sqlite:///"):
-        raise BadInput(f"class grading copies the gradebook to its workers, so it must be SQLite, not {db_url}")
+        raise BadInput("class grading copies the gradebook to its workers, so it must be SQLite, "
+                       f"not {db_url}")
     return Path(db_url[len("sqlite:///"):])
 
 
@@ -438,7 +440,8 @@ def _gradebook_copy(db: Path) -> bytes:
     """A consistent copy of the SQLite gradebook, as bytes (SQLite's backup, safe while it is open)."""
     with tempfile.TemporaryDirectory(prefix="stickylab-gradebook-") as tmp:
         target = Path(tmp) / "gradebook.db"
-        with contextlib.closing(sqlite3.connect(db)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        with contextlib.closing(sqlite3.connect(db)) as src, \
+                contextlib.closing(sqlite3.connect(target)) as dst:
             src.backup(dst)
         return target.read_bytes()
 
@@ -591,7 +594,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="grade again students already autograded (as `nbgrader autograde --force`)")
     p.add_argument("--unsafe", action="store_true",
-                   help="grade without a sandbox where none can be made (learners' code runs with your rights)")
+                   help="grade without a sandbox where none can be made "
+                        "(learners' code runs with your rights)")
     return p
 
 

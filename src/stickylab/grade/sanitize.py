@@ -42,8 +42,11 @@ TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "d
 
 
 def _link_attribute(tag: str, name: str, value: str) -> bool:
-    """A link leads to another site, a mail address or a place on the page, never to a relative
-    path: the Formgrader serves the files a learner hands in from the Jupyter server's origin."""
+    """Whether an attribute may stay: a link leads to another site, a mail address or the page.
+
+    Never to a relative path: the Formgrader serves the files a learner hands in from the
+    Jupyter server's origin.
+    """
     return name in ("title", "style") or (
         name == "href" and value.startswith(("http://", "https://", "mailto:", "#")))
 

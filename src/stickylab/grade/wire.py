@@ -95,9 +95,11 @@ _DATA_MODULES = frozenset({"builtins", "collections", "typing", "abc"})
 
 
 def _has_methods(kind: type) -> bool:
-    """Whether a container class adds methods of its own (not dunders): a learner's
-    ``class StickTable(OrderedDict)`` with ``get``/``put`` is an object to call, so it crosses
-    as a handle; a subclass that only changes ``==`` or ``__missing__`` is still data."""
+    """Whether a container class adds methods of its own (not dunders).
+
+    A learner's ``class StickTable(OrderedDict)`` with ``get``/``put`` is an object to call,
+    so it crosses as a handle; a subclass that only changes ``==`` or ``__missing__`` is still data.
+    """
     for cls in kind.__mro__:
         if cls.__module__ in _DATA_MODULES:
             continue
