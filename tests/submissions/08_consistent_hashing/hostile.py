@@ -7,7 +7,7 @@ learner's kernel into built-in types), and those values are wrong, so every test
 # expect: test-ring-visible lookup returned
 # expect: test-ring-hidden-vnodes described ring
 # expect: test-ring-hidden-fast not one of the ring's nodes
-# expect: test-moved-visible adding a fifth node
+# expect: test-moved-visible mod_n: got
 # expect: test-moved-hidden exact count
 # expect: test-bounded-hidden fix the ring first
 
