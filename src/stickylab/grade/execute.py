@@ -293,6 +293,13 @@ class SandboxedExecute(Execute):
             paths.append(Path(source))
         return [p for p in paths if str(p) not in ("", "/")]
 
+    def _course_folder(self, kind: str, student: str, assignment: str) -> Path:
+        """A folder of the course, as nbgrader names it (``kind``: ``"source_directory"``, ...)."""
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(config=self.config)
+        return Path(coursedir.format_path(getattr(coursedir, kind), student, assignment))
+
     def _drop_handed_in_files(self, resources) -> None:
         """Remove from ``autograded/`` the copies nbgrader made of files handed in beside the notebook.
 
@@ -306,12 +313,8 @@ class SandboxedExecute(Execute):
         if not (info.get("student") and info.get("assignment") and graded.is_dir()):
             return
         try:
-            from nbgrader.coursedir import CourseDirectory
-
-            coursedir = CourseDirectory(config=self.config)
-            handed_in = Path(coursedir.format_path(coursedir.submitted_directory, info["student"],
-                                                   info["assignment"]))
-            source = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
+            handed_in = self._course_folder("submitted_directory", info["student"], info["assignment"])
+            source = self._course_folder("source_directory", ".", info["assignment"])
         except Exception as exc:        # noqa: BLE001 - say so, and grade on
             self.log.warning("Could not look for files handed in beside the notebook: %s", exc)
             return
@@ -337,19 +340,16 @@ class SandboxedExecute(Execute):
         """
         info = (resources or {}).get("nbgrader", {})
         source = None
-        with contextlib.suppress(Exception):
-            from nbgrader.coursedir import CourseDirectory
-
-            coursedir = CourseDirectory(config=self.config)
-            folder = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
-            source = Path(folder) / f"{info['notebook']}.ipynb"
+        with contextlib.suppress(Exception):     # no source: the fallback below, never more names
+            folder = self._course_folder("source_directory", ".", info["assignment"])
+            source = folder / f"{info['notebook']}.ipynb"
         names = defined_names(source, [c.source for c in self.nb.cells if c.cell_type == "code"
                                        and c.metadata.get("nbgrader", {}).get("grade")])
         self.log.debug("The tests may use the learner's %s", ", ".join(names))
         return names
 
     def create_kernel_manager(self):
-        """A :class:`SandboxedKernelManager` on Unix sockets in the learner's scratch folder."""
+        """A :class:`SandboxedKernelManager` on Unix sockets in the grading's socket folder."""
         kernel_dir = self._rpc      # a short path: a Unix socket's may have at most 107 bytes
         if not self.kernel_name:
             self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"

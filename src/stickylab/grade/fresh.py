@@ -17,9 +17,7 @@ import io
 import json
 import sys
 
-
-def _python(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+from .names import python_source
 
 
 def main(argv=None) -> None:
@@ -30,7 +28,7 @@ def main(argv=None) -> None:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         for source in cells:
             try:
-                exec(compile(_python(source), "<your cell>", "exec"), namespace)
+                exec(compile(python_source(source), "<your cell>", "exec"), namespace)
             except BaseException:   # noqa: S110 - as in a notebook, the next cell still runs
                 pass
         from stickylab.grade.remote import serve

@@ -14,17 +14,17 @@ import ast
 import builtins
 from pathlib import Path
 
-__all__ = ["defined_names", "names_bound", "names_read"]
+__all__ = ["defined_names", "names_bound", "names_read", "python_source"]
 
 
-def _python(source: str) -> str:
+def python_source(source: str) -> str:
     """A cell's source without IPython's ``%`` and ``!`` lines."""
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
 def _parse(source: str) -> ast.Module | None:
     try:
-        return ast.parse(_python(source))
+        return ast.parse(python_source(source))
     except SyntaxError:
         return None
 
