@@ -40,7 +40,7 @@ from .app import LOGIN_PATH, LOGOUT_PATH, SESSION_COOKIE, App, Apps
 from .browser import Browser
 from .metrics import Result
 from .model import NoHealthyInstance, Pool, Request, Response
-from .routers import Router, make
+from .routers import Router, as_router
 from .scenario import Scenario
 from .trace import FAILED, HIT, NEEDED, NO_INSTANCE, OUTCOME_MASK, pack, split
 from .workload import LOGIN, LOGOUT, NORMAL, generate
@@ -85,15 +85,8 @@ def _route_error(router, request, exc) -> RouterError:
                        f"while routing {request!r}")
 
 
-def _check_router(router) -> Router:
-    if isinstance(router, str):
-        return make(router)
-    if isinstance(router, type) and issubclass(router, Router):
-        raise TypeError(f"pass a router object, not the class: {router.__name__}()")
-    if not isinstance(router, Router):
-        raise TypeError(f"router must be a stickylab Router or a router name, got {router!r}")
-    if type(router).route is Router.route:
-        raise TypeError(f"{_describe(router)} does not implement route(request, pool)")
+def _copy(router: Router) -> Router:
+    """A fresh copy of ``router`` to run (see :func:`simulate`); one that cannot be copied runs as given."""
     try:
         return copy.deepcopy(router)
     except Exception:       # a router holding a lock or a socket runs as given
@@ -209,7 +202,7 @@ def simulate(scenario: Scenario, router: Router | str, events=None) -> Result:
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a stickylab.Scenario, got {scenario!r}")
-    router = _check_router(router)
+    router = _copy(as_router(router))
     plan = ev.plan(events, scenario.instances, scenario.duration)
     workload = generate(scenario)
     run = _Run(scenario, router, plan, workload.keeps_cookies.tolist())

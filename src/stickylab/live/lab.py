@@ -30,7 +30,7 @@ from pathlib import Path
 
 from .. import events as ev
 from ..browser import Browser
-from ..routers import Router, make
+from ..routers import Router, as_router
 from . import procs
 from .proxy import Proxy
 from .stores import STORES, redis_available
@@ -39,16 +39,6 @@ from .traffic import Reply, client, drive, exchange, many_loopback_addresses, ta
 __all__ = ["Lab", "Reply"]
 
 _START_TIMEOUT = 30.0
-
-
-def _router(router) -> Router:
-    if isinstance(router, str):
-        return make(router)
-    if isinstance(router, type) and issubclass(router, Router):
-        raise TypeError(f"pass a router object, not the class: {router.__name__}()")
-    if not isinstance(router, Router):
-        raise TypeError(f"router must be a stickylab Router or a router name, got {router!r}")
-    return router
 
 
 def _reap(children: dict, loops: list) -> None:
@@ -89,7 +79,7 @@ class Lab:
             raise RuntimeError("store='redis' needs a Redis: pass redis_url='redis://HOST:PORT/0', or "
                                "install redis-server (apt install redis-server, brew install redis); "
                                "store='sqlite' is an external store that needs nothing installed")
-        self.router = _router(router)
+        self.router = as_router(router)
         self.instances, self.store, self.redis_url = instances, store, redis_url
         self.host, self.session_timeout, self.health_interval = host, session_timeout, health_interval
         self._port = port

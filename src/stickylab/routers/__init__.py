@@ -13,7 +13,7 @@ from .table import AffinityTable
 
 __all__ = [
     "AffinityTable", "AppCookieLearn", "CookieInsert", "HeaderHash", "LeastConnections", "Random",
-    "RoundRobin", "Router", "SourceIPHash", "StickTable", "make", "names", "nginx_ip_hash",
+    "RoundRobin", "Router", "SourceIPHash", "StickTable", "as_router", "make", "names", "nginx_ip_hash",
 ]
 
 _BY_NAME: dict[str, type[Router]] = {
@@ -49,3 +49,31 @@ def make(name: str, **options) -> Router:
             if _norm(known) == _norm(name):
                 return cls(**options)
     raise ValueError(f"unknown router name {name!r}; known routers: {', '.join(names())}")
+
+
+def as_router(value) -> Router:
+    """The router ``value`` stands for: a :class:`Router` object as it is, or a name built by :func:`make`.
+
+    The one check of a router handed to a runtime (the simulator, the live lab), so that
+    each refuses the same things in the same words, naming the value: a router class
+    instead of an object, a function or any other object that is not a Router, and a
+    Router subclass that does not implement ``route``.
+    """
+    if isinstance(value, str):
+        return make(value)
+    if isinstance(value, Router):
+        if type(value).route is Router.route:
+            label, cls = value.label(), type(value).__name__
+            named = repr(label) if label == cls else f"{label!r} (a {cls})"
+            raise TypeError(f"router {named} does not implement route(request, pool)")
+        return value
+    if isinstance(value, type) and issubclass(value, Router):
+        raise TypeError(f"pass a router object, not the class: {value.__name__}()")
+    if isinstance(value, type):
+        what = f"the class {value.__name__}, which is not a subclass of sl.Router"
+    elif callable(value) and hasattr(value, "__name__"):
+        what = f"the function {value.__name__}"
+    else:
+        what = repr(value)
+    raise TypeError(f"router must be a stickylab Router or a router name, got {what}: a router is an "
+                    "object of a subclass of sl.Router with a route(request, pool) method")
