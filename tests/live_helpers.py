@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import web
 
 import stickylab as sl
+from stickylab import children
 from stickylab.live import procs
 from stickylab.live.backend import make_app
 from stickylab.live.proxy import Proxy
@@ -108,7 +109,7 @@ def redis_server(tmp_path):
                 time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        procs.stop(proc)
+        children.stop(proc)
 
 
 def gone(pids, within=5.0) -> bool:

@@ -15,8 +15,8 @@ whether the user's data was in this process's cache):
 
 The session is named by the ``SESSION`` cookie, else by ``Authorization: Bearer``, as in
 :meth:`stickylab.App.handle`. The process exits when its parent does: it reads stdin
-until EOF (the parent holds the other end) and, on Linux, asks for ``SIGKILL`` when
-the parent dies.
+until EOF (the parent holds the other end: :func:`stickylab.children.exit_with_parent`), and
+on Linux the lab starts it to be killed with its parent (:func:`stickylab.children.start`).
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import sys
-import threading
 import time
 
 from aiohttp import web
 
+from .. import children
 from ..app import LOGIN_PATH, LOGOUT_PATH, SESSION_COOKIE
 from ..trace import LOST
 from ..model import Cookie
@@ -190,26 +188,6 @@ def make_app(instance: str, store, session_timeout: float = 1800.0) -> web.Appli
 
 
 # -- the process ----------------------------------------------------------------------------------
-def _exit_with_parent(parent: int) -> None:
-    """Exit when the parent goes: SIGKILL on its death (Linux), and stdin EOF (anywhere)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)       # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        os._exit(0)
-
-    def watch() -> None:
-        try:
-            while sys.stdin.buffer.read(4096):
-                pass
-        finally:
-            os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
-
-
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m stickylab.live.backend",
                                      description=__doc__.split("\n")[0])
@@ -227,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     """Serve one instance; print ``READY <port>`` once listening, stop on SIGTERM or SIGINT."""
     args = _arguments(argv)
     if args.parent is not None:
-        _exit_with_parent(args.parent)
+        children.exit_with_parent(args.parent)
     secret = os.environ.get("STICKYLAB_JWT_SECRET")
     store = make_store(args.store, secret=bytes.fromhex(secret) if secret else None, prefix=args.prefix)
     asyncio.run(serve(make_app(args.id, store, args.session_timeout), args.host, args.port))

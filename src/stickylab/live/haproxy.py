@@ -24,6 +24,7 @@ import time
 import socket
 from pathlib import Path
 
+from .. import children
 from . import procs
 
 __all__ = ["HAProxy", "available", "config"]
@@ -100,7 +101,7 @@ class HAProxy:
 
     def __exit__(self, *exc) -> None:
         if self._proc is not None:
-            procs.stop(self._proc)
+            children.stop(self._proc)
             self._proc = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)

@@ -11,7 +11,7 @@
 The proxy runs in a thread of this process (so a router written in a notebook runs as
 it is), with an event loop of its own; the backends are child processes. However the
 lab ends (``close``, the ``with`` block, an exception, garbage collection, or this process
-dying, even by SIGKILL), no process it started is left behind: see :mod:`.procs`.
+dying, even by SIGKILL), no process it started is left behind: see :mod:`stickylab.children`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import time
 import weakref
 from pathlib import Path
 
+from .. import children
 from .. import events as ev
 from ..browser import Browser
 from ..routers import Router, as_router
@@ -41,11 +42,11 @@ __all__ = ["Lab", "Reply"]
 _START_TIMEOUT = 30.0
 
 
-def _reap(children: dict, loops: list) -> None:
+def _reap(running: dict, loops: list) -> None:
     """Stop every child still running, and the loop thread (runs even if ``close`` was never called)."""
-    for proc in list(children.values()):
-        procs.stop(proc, grace=0.5)
-    children.clear()
+    for proc in list(running.values()):
+        children.stop(proc, grace=0.5)
+    running.clear()
     for loop in loops:
         if not loop.is_closed():
             loop.call_soon_threadsafe(loop.stop)
@@ -176,7 +177,7 @@ class Lab:
         except TimeoutError:
             line = b""
         if not line.startswith(b"READY "):
-            procs.stop(self._children.pop(iid))
+            await children.stop_async(self._children.pop(iid))
             raise RuntimeError(f"backend {iid} did not start: {self._tail(iid)}")
         return f"127.0.0.1:{int(line.split()[1])}"
 
@@ -238,7 +239,7 @@ class Lab:
         proc = self._children.pop(self._backend(iid), None)
         if proc is None:
             raise ValueError(f"backend {iid} is not running")
-        procs.kill(proc)
+        children.kill(proc)
 
     def restart(self, iid: str) -> None:
         """Start a fresh process for backend ``iid`` (empty memory) and put it back in the pool."""
@@ -247,7 +248,7 @@ class Lab:
     async def _restart(self, iid: str) -> None:
         self._backend(iid)
         if iid in self._children:
-            procs.stop(self._children.pop(iid))
+            await children.stop_async(self._children.pop(iid))
         self.proxy.set_backend(iid, await self._spawn(iid))
 
     def add(self) -> str:
@@ -275,7 +276,7 @@ class Lab:
         self.proxy.remove(self._backend(iid))
         proc = self._children.pop(iid, None)
         if proc is not None:
-            procs.stop(proc)
+            await children.stop_async(proc)
 
     def _backend(self, iid: str) -> str:
         if self.proxy is None or iid not in self.proxy.members:

@@ -1,78 +1,27 @@
-"""Child processes that never outlive the lab: their own process group, killed with their parent.
+"""The lab's servers as child processes, and what a child of the lab needs to serve.
 
-Every child is started with ``PR_SET_PDEATHSIG`` (Linux: the kernel sends it SIGKILL when
-the thread that started it ends, so when the lab's process dies, even by SIGKILL), with
-its stdin a pipe from us (a backend exits at EOF, on every system), and in a session of
-its own, so stopping it stops whatever it started too.
+Children are started by :mod:`stickylab.children`: in a session of their own, killed with
+the lab's process even by SIGKILL (Linux), with stdin a pipe from us (a backend exits at its
+EOF, on every system: :func:`stickylab.children.exit_with_parent`); they are stopped, with
+whatever they started, by :func:`stickylab.children.stop` and :func:`~stickylab.children.kill`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
-import sys
 
-__all__ = ["free_port", "kill", "spawn", "stop", "until_stopped"]
+from .. import children
 
-
-def _prctl():
-    """libc's ``prctl`` on Linux, looked up once here: the child must not load libraries after fork."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    return ctypes.CDLL(None).prctl
-
-
-_PRCTL = _prctl()
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:       # runs in the child, between fork and exec
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+__all__ = ["free_port", "spawn", "until_stopped"]
 
 
 def spawn(argv: list[str], *, log: str, env: dict | None = None) -> subprocess.Popen:
     """Start ``argv`` as a child that dies with us; stdout is a pipe, stderr goes to the file ``log``."""
     with open(log, "ab") as err:
-        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                                env=env, start_new_session=True, preexec_fn=_die_with_parent)
-
-
-def stop(proc: subprocess.Popen, grace: float = 1.0) -> None:
-    """Stop ``proc`` and its process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            proc.wait(wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    for pipe in (proc.stdin, proc.stdout):
-        if pipe is not None:
-            try:
-                pipe.close()
-            except OSError:
-                pass
-
-
-def kill(proc: subprocess.Popen) -> None:
-    """SIGKILL ``proc``'s process group at once (a crash, as the lab's ``kill`` shows)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait(5.0)
-    for pipe in (proc.stdin, proc.stdout):
-        if pipe is not None:
-            pipe.close()
+        return children.start(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
