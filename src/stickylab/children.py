@@ -17,7 +17,8 @@ haproxy; the grader's sandboxes; the grading service's jobs) starts and stops th
   to what is left after a grace period; :func:`kill` sends SIGKILL at once. The tree is the
   child, its process group, and every process below it that psutil finds (a process that
   starts a session of its own, as bubblewrap's sandboxes do, leaves the group but not the tree).
-- :func:`wait_async` and :func:`stop_async` do the same from an asyncio loop without blocking it.
+- :func:`wait_async`, :func:`stop_async` and :func:`kill_async` wait from an asyncio loop without
+  blocking it.
 
 Every wait is bounded: a process that survives SIGKILL for :data:`KILL_WAIT` seconds (stuck in
 the kernel) is logged and left.
@@ -38,12 +39,11 @@ import subprocess
 import sys
 import threading
 import time
-import weakref
 
 import psutil
 
-__all__ = ["KILL_WAIT", "descendants", "exit_with_parent", "kill", "start", "stop", "stop_async",
-           "wait_async"]
+__all__ = ["KILL_WAIT", "descendants", "exit_with_parent", "kill", "kill_async", "start", "stop",
+           "stop_async", "wait_async"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +109,6 @@ class _Forker:
 
 _FORKER = _Forker()
 os.register_at_fork(after_in_child=_FORKER.__init__)     # a forked copy of us has no forking thread
-#: Children :func:`start` put in a session of their own: their process group outlives their reaping.
-_LEADERS: weakref.WeakSet[subprocess.Popen] = weakref.WeakSet()
 
 
 def _program(name: str, env: dict | None) -> str:
@@ -154,10 +152,7 @@ def start(argv: list[str], *, stdin=None, stdout=None, stderr=None, env: dict | 
         return subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=stderr, env=env, cwd=cwd,
                                 start_new_session=new_session)
 
-    proc = _FORKER.call(fork)
-    if new_session:
-        _LEADERS.add(proc)
-    return proc
+    return _FORKER.call(fork)
 
 
 def exit_with_parent(parent: int | None = None) -> None:
@@ -196,31 +191,38 @@ def _alive(process: psutil.Process) -> bool:
 
 
 class _Tree:
-    """A child, its process group (if it leads one) and the processes below it, as found when made.
+    """A child and every process of its tree: those below it and those of its process group.
 
-    The pid of a child not yet reaped names no other process, and neither does the number of a
-    process group that still has members; so the group is signalled only if :func:`start` made
-    it, or if the child leads it and is not reaped yet. The processes below are psutil's, which
-    checks that a pid still names the same process before signalling it.
+    Signals go by pid only while the child is not reaped (until then its pid, and the number
+    of the process group it leads, name no other process); every other process is one of
+    psutil's, which checks that a pid still names the same process before signalling it.
     """
 
     def __init__(self, proc: subprocess.Popen):
         self.proc = proc
-        running = proc.poll() is None
-        self.group = proc.pid if proc in _LEADERS or (running and _leads_group(proc.pid)) else None
-        self.below = descendants(proc.pid)[::-1] if running else []
+        self.leads = proc.poll() is None and _leads_group(proc.pid)
+        self.below: list[psutil.Process] = []
+        self._find()
+
+    def _find(self) -> None:
+        """Add the processes now below the child and in its group (while it is not reaped)."""
+        if self.proc.poll() is not None:
+            return
+        found = descendants(self.proc.pid) + (_members(self.proc.pid) if self.leads else [])
+        known = set(self.below)
+        new = [p for p in dict.fromkeys(found) if p not in known]       # parents come before children
+        self.below[:0] = new[::-1]
 
     def signal(self, sig: int, *, root: bool = True) -> None:
-        """Send ``sig`` to every process below, deepest first, then to the group and the child."""
+        """Send ``sig`` to every process of the tree, deepest first, and (if ``root``) to the child."""
+        self._find()
         for process in self.below:
             with contextlib.suppress(psutil.Error):
                 process.send_signal(sig)
-        if not root:
-            return
-        if self.group is not None:
-            with contextlib.suppress(OSError):
-                os.killpg(self.group, sig)
-        if self.proc.poll() is None:
+        if root and self.proc.poll() is None:
+            if self.leads:
+                with contextlib.suppress(OSError):
+                    os.killpg(self.proc.pid, sig)
             with contextlib.suppress(OSError):
                 self.proc.send_signal(sig)
 
@@ -247,6 +249,16 @@ def _leads_group(pid: int) -> bool:
         return os.getpgid(pid) == pid
     except OSError:
         return False
+
+
+def _members(pgid: int) -> list[psutil.Process]:
+    """The processes of process group ``pgid`` but its leader (those that left the tree by forking twice)."""
+    found = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(OSError, psutil.Error):
+            if process.pid != pgid and os.getpgid(process.pid) == pgid:
+                found.append(process)
+    return found
 
 
 def _close_pipes(proc: subprocess.Popen) -> None:
@@ -348,3 +360,8 @@ async def wait_async(proc: subprocess.Popen, timeout: float) -> int:
 async def stop_async(proc: subprocess.Popen, grace: float = 1.0, *, close_pipes: bool = True) -> None:
     """:func:`stop`, awaited from a running loop without blocking it (its waits run in a worker thread)."""
     await asyncio.to_thread(stop, proc, grace, close_pipes=close_pipes)
+
+
+async def kill_async(proc: subprocess.Popen, grace: float = 0.0, *, close_pipes: bool = True) -> None:
+    """:func:`kill`, awaited from a running loop without blocking it (its waits run in a worker thread)."""
+    await asyncio.to_thread(kill, proc, grace, close_pipes=close_pipes)

@@ -28,7 +28,6 @@ import os
 import secrets
 import threading
 import shutil
-import signal
 import site
 import subprocess
 import sys
@@ -37,8 +36,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FolderQuota", "Limits", "Sandbox", "SandboxUnavailable", "check", "descendants", "kill_tree",
-           "socket_folder", "unsafe_requested"]
+from .. import children
+
+__all__ = ["FolderQuota", "Limits", "Sandbox", "SandboxUnavailable", "check", "kill_tree", "socket_folder",
+           "unsafe_requested"]
 
 #: A root grader runs each sandbox as its own unprivileged user, drawn from this range (no
 #: account has these ids), so one sandbox's processes count against its own limit only.
@@ -100,45 +101,16 @@ def check() -> str | None:
     return None
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (children, theirs, ...), read from ``/proc``; [] where there is none."""
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except (OSError, ValueError):
-                continue
-            found += children
-            todo += children
-    return found
-
-
 def kill_tree(proc: subprocess.Popen, grace: float = 2.0) -> None:
     """Kill a sandbox: every process below ``proc`` (SIGKILL), then ``proc`` once it has had ``grace``.
 
     Bubblewrap's ``--die-with-parent`` normally takes a sandbox down with it; killing
     every process below it as well leaves nothing to chance (the first of them is the
     init of the sandbox's PID namespace, and with it go all processes inside). Bubblewrap
-    itself is left to reap them and exit, so no zombie is left behind.
+    itself is left to reap them and exit, so no zombie is left behind
+    (:func:`stickylab.children.kill`).
     """
-    if proc.poll() is not None:
-        return
-    below = descendants(proc.pid)
-    for target in reversed(below):
-        try:
-            os.kill(target, signal.SIGKILL)
-        except OSError:
-            pass
-    if below:                   # bubblewrap notices and exits; anything else is killed below
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            pass
-    proc.kill()
-    proc.wait()
+    children.kill(proc, grace, close_pipes=False)
 
 
 def _python_paths() -> list[Path]:

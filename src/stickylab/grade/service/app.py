@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +35,7 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 
+from ... import children
 from .. import CONFIG, _check_belongs
 from .. import sandbox as sb
 from . import NAME
@@ -173,21 +175,20 @@ class Grader:
             nbformat.write(notebook, path)
             log = job / "log.txt"
             with open(log, "wb") as out:
-                proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "stickylab.grade.service.job", str(path),
-                    "--course", str(self.settings.course), "--workdir", str(job / "course"),
-                    "--report", str(job / "report.json"), stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                    stderr=out, env=self.env, cwd=job, start_new_session=True)
+                proc = children.start(
+                    [sys.executable, "-m", "stickylab.grade.service.job", str(path),
+                     "--course", str(self.settings.course), "--workdir", str(job / "course"),
+                     "--report", str(job / "report.json")], stdin=subprocess.DEVNULL, stdout=out,
+                    stderr=out, env=self.env, cwd=job)
                 try:
-                    await asyncio.wait_for(proc.wait(), self.settings.timeout)
+                    await children.wait_async(proc, self.settings.timeout)
                 except TimeoutError:
-                    _stop(proc.pid)
-                    await proc.wait()
+                    await children.kill_async(proc)
                     logger.warning("%s: grading stopped after %s s", request_id, self.settings.timeout)
                     raise Refused(504, f"grading took longer than {self.settings.timeout:g} s and was "
                                        "stopped: does a cell of the notebook run for ever?") from None
                 except asyncio.CancelledError:
-                    _stop(proc.pid)
+                    children.kill(proc)
                     raise
             if proc.returncode != 0 or not (job / "report.json").is_file():
                 tail = log.read_text(errors="replace")[-4000:]
@@ -197,15 +198,6 @@ class Grader:
             return json.loads((job / "report.json").read_text())
         finally:
             shutil.rmtree(job, ignore_errors=True)
-
-
-def _stop(pid: int) -> None:
-    """Kill a grading child and everything it started (the sandboxes start sessions of their own)."""
-    for victim in [*sb.descendants(pid), pid]:
-        try:
-            os.kill(victim, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 def _notebook(body: bytes, assignment: str, asked: str, course: Path):
