@@ -100,15 +100,11 @@ def _ours_or_absent(path: Path) -> None:
 
 def _python_runs_as(user: pwd.struct_passwd) -> str | None:
     """None if ``user`` can run this Python and import the course and the hub's server, else why not."""
-    def become() -> None:
-        os.setgroups([])
-        os.setgid(user.pw_gid)
-        os.setuid(user.pw_uid)
-
     code = "import stickylab, nbgrader, jupyterlab, jupyterhub.singleuser"
-    try:
-        done = subprocess.run([sys.executable, "-c", code], preexec_fn=become, cwd="/", capture_output=True,
-                              text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": user.pw_dir})
+    try:       # subprocess drops the groups, then the group, then the user (no preexec_fn: threads may exist)
+        done = subprocess.run([sys.executable, "-c", code], user=user.pw_uid, group=user.pw_gid,
+                              extra_groups=[], cwd="/", capture_output=True, text=True, timeout=120,
+                              env={"PATH": "/usr/bin:/bin", "HOME": user.pw_dir})
     except OSError as exc:
         return str(exc)
     return done.stderr.strip()[-300:] if done.returncode else None
