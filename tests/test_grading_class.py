@@ -324,3 +324,46 @@ def test_a_student_whose_worker_was_lost_scores_zero_with_the_reason_in_the_grad
     assert score == 0 < total
     results = course.results(A, "zoe")
     assert results and all("KilledWorker" in r.message for r in results)
+
+
+def test_nbgrader_reuses_one_engine_per_gradebook_and_grades_the_same(tmp_path):
+    """``reuse.install``: Gradebooks on one URL share an engine, and what they store is unchanged."""
+    from nbgrader import api
+
+    from stickylab.grade import reuse
+
+    reuse.install()
+    reuse.install()         # twice: still one layer
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with api.Gradebook(url, "c") as first:
+        first.add_student("ann")
+    with api.Gradebook(url, "c") as second:
+        assert second.engine is first.engine
+        assert [s.id for s in second.students] == ["ann"]
+    with api.Gradebook(f"sqlite:///{tmp_path / 'other.db'}", "c") as other:
+        assert other.engine is not first.engine and other.students == []
+
+
+def test_nbgraders_metadata_check_raises_what_jsonschema_raises_once_reused():
+    """``reuse.install``: a cell's metadata is checked against nbgrader's schema exactly as before."""
+    import jsonschema
+    from nbformat.v4 import new_code_cell
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    from stickylab.grade import reuse
+
+    validator = MetadataValidator()
+    good = {"schema_version": 3, "grade": True, "solution": False, "locked": True, "points": 2,
+            "grade_id": "t1", "task": False}
+    bad = dict(good, points="two")
+    expected = None
+    try:
+        jsonschema.validate(bad, validator.schema)
+    except jsonschema.ValidationError as exc:
+        expected = exc.message
+    assert expected
+    reuse.install()
+    validator.validate_cell(new_code_cell(metadata={"nbgrader": good}))
+    with pytest.raises(jsonschema.ValidationError) as raised:
+        validator.validate_cell(new_code_cell(metadata={"nbgrader": bad}))
+    assert raised.value.message == expected

@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import datetime
 import glob
 import io
 import logging
@@ -146,6 +147,9 @@ def _autograde(config, assignment: str, student: str, logger: logging.Logger) ->
     from nbgrader.converters import Autograde, NbGraderException
     from nbgrader.coursedir import CourseDirectory
 
+    from . import reuse
+
+    reuse.install()         # this process grades student after student: build nbgrader's engines once
     coursedir = CourseDirectory(config=config, log=logger)
     coursedir.assignment_id = assignment
     coursedir.student_id = student
@@ -484,19 +488,40 @@ def cluster(workers: int | None = None, scheduler: str | None = None):
 
 
 def _run_security():
-    """TLS credentials for this run's local cluster (Dask's ``Security.temporary``), or None without them.
+    """TLS credentials for this run's local cluster, or None without ``cryptography``.
 
-    They need the ``cryptography`` package; without it the cluster listens on loopback in
-    the clear, and the command says so.
+    As Dask's ``Security.temporary``, one self-signed certificate that every member of the
+    cluster presents and trusts, kept in memory; but with an elliptic-curve key, made in a
+    millisecond where Dask's RSA key takes a few tenths of a second of the command's start.
+    Without ``cryptography`` the cluster listens on loopback in the clear, and the command
+    says so.
     """
-    from distributed.security import Security
-
     try:
-        return Security.temporary()
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
     except ImportError:
         print("warning: the local Dask cluster runs without TLS (install `cryptography` to protect it): "
               "while it runs, another user of this machine could send it work", file=sys.stderr)
         return None
+    from distributed.security import Security
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dask-internal")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("dask-internal")]), critical=False)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=7))
+            .sign(key, hashes.SHA256()))
+    pem_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    pem_cert = cert.public_bytes(serialization.Encoding.PEM).decode()
+    return Security(require_encryption=True, tls_ca_file=pem_cert,
+                    **{f"tls_{role}_{kind}": pem for role in ("client", "scheduler", "worker")
+                       for kind, pem in (("key", pem_key), ("cert", pem_cert))})
 
 
 def start_fork_server() -> None:
@@ -514,6 +539,7 @@ def start_fork_server() -> None:
     _short_socket_folder()
     multiprocessing.get_context("forkserver").set_forkserver_preload(
         [__name__, "distributed", "nbgrader.converters", "stickylab.grade.execute", "stickylab.grade.replay",
+         "stickylab.grade.reuse",
          "IPython.paths", "ipykernel.kernelspec"])
     forkserver.ensure_running()
 
