@@ -239,7 +239,7 @@ class Lab:
         proc = self._children.pop(self._backend(iid), None)
         if proc is None:
             raise ValueError(f"backend {iid} is not running")
-        children.kill(proc)
+        await children.kill_async(proc)
 
     def restart(self, iid: str) -> None:
         """Start a fresh process for backend ``iid`` (empty memory) and put it back in the pool."""
