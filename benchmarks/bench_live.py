@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 import stickylab as sl
+from stickylab import children
 from stickylab.live import haproxy, procs
 from stickylab.live.traffic import client, exchange, take
 
@@ -87,17 +88,17 @@ def main() -> None:
     if not haproxy.available():
         sys.exit("bench_live: haproxy is not installed (apt install haproxy); nothing to compare with")
     tmp = Path(tempfile.mkdtemp(prefix="stickylab-bench-"))
-    children = []
+    servers = []
     try:
         backends = {}
         for k in range(2):
             proc, port = start([sys.executable, "-m", "stickylab.live.backend", "--id", f"i{k}",
                                 "--parent", str(os.getpid())], tmp / f"i{k}.log")
-            children.append(proc)
+            servers.append(proc)
             backends[f"i{k}"] = f"127.0.0.1:{port}"
         ours, port = start([sys.executable, "-m", "stickylab.live.proxy", "--router", "CookieInsert",
                             *[f"--backend={i}={a}" for i, a in backends.items()]], tmp / "proxy.log")
-        children.append(ours)
+        servers.append(ours)
         direct = [f"http://{a}" for a in backends.values()]
         with haproxy.HAProxy(backends) as hap:
             targets = {"direct": (direct[0], direct), "haproxy": (hap.url, None),
@@ -108,8 +109,8 @@ def main() -> None:
                     rounds[name].append(measure(url, via, args))
         report({name: median(rs) for name, rs in rounds.items()}, args)
     finally:
-        for proc in children:
-            procs.stop(proc)
+        for proc in servers:
+            children.stop(proc)
 
 
 def report(rows: dict, args) -> None:
