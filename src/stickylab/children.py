@@ -175,7 +175,7 @@ def exit_with_parent(parent: int | None = None) -> None:
 
 
 def descendants(pid: int) -> list[psutil.Process]:
-    """Every process below ``pid`` (its children, theirs, ...), deepest last; [] if none or it is gone."""
+    """Every process below ``pid`` (its children, theirs, ...), each after its parent; [] if none or gone."""
     try:
         return psutil.Process(pid).children(recursive=True)
     except psutil.Error:
