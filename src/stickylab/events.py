@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from numbers import Integral, Real
 
+from .rules import check_fields, ruled
 from .scenario import MAX_INSTANCES
 
 __all__ = ["Drain", "Event", "Fail", "Recover", "ScaleIn", "ScaleOut", "plan"]
@@ -13,16 +14,32 @@ __all__ = ["Drain", "Event", "Fail", "Recover", "ScaleIn", "ScaleOut", "plan"]
 HEALTHY, DRAINING, FAILED, REMOVED = "healthy", "draining", "failed", "removed"
 
 
-def _check_at(event, at) -> None:
+def _seconds_at(name: str, at) -> float:
     if isinstance(at, bool) or not isinstance(at, Real) or not math.isfinite(at):
-        raise ValueError(f"{event}: 'at' must be a finite number of seconds, got at={at!r}")
+        raise ValueError(f"'{name}' must be a finite number of seconds, got {name}={at!r}")
     if not isinstance(at, int | float):         # a numpy number: keep the Python one
-        object.__setattr__(event, "at", int(at) if isinstance(at, Integral) else float(at))
+        return int(at) if isinstance(at, Integral) else float(at)
+    return at
 
 
-def _check_id(event, iid) -> None:
+def _instance_id(name: str, iid) -> str:
     if not isinstance(iid, str):
-        raise TypeError(f"{event}: instance ids are strings like 'i1', got {iid!r}")
+        raise TypeError(f"instance ids are strings like 'i1', got {iid!r}")
+    return iid
+
+
+def _detect(name: str, detect) -> float:
+    if isinstance(detect, bool) or not isinstance(detect, Real) or not 0 <= detect < math.inf:
+        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {name}={detect!r}")
+    return detect if isinstance(detect, int | float) else float(detect)    # a numpy number: the Python one
+
+
+def _count(name: str, count) -> int:
+    if isinstance(count, bool) or not isinstance(count, Integral) or count < 1:
+        raise ValueError(f"{name} must be a positive integer, got {name}={count!r}")
+    if count > MAX_INSTANCES:
+        raise ValueError(f"{name}={count!r} is more instances than a run may have ({MAX_INSTANCES:,})")
+    return int(count)
 
 
 class Event:
@@ -49,14 +66,13 @@ class Event:
 class _InstanceEvent(Event):
     """An event that moves one instance ``id`` from one of ``needs`` states to ``becomes``."""
 
-    id: str
-    at: float
+    id: str = ruled(_instance_id)
+    at: float = ruled(_seconds_at)
     needs = ()
     becomes = ""
 
     def __post_init__(self):
-        _check_id(self, self.id)
-        _check_at(self, self.at)
+        check_fields(self, repr(self))
 
     def apply(self, states):
         """Check the instance's state, then change it."""
@@ -78,17 +94,8 @@ class Fail(_InstanceEvent):
     configuration.txt, "inter" and "fall"].
     """
 
-    detect: float = 0.0
+    detect: float = ruled(_detect, 0.0)
     needs, becomes = (HEALTHY, DRAINING), FAILED
-
-    def __post_init__(self):
-        super().__post_init__()
-        detect = self.detect
-        if isinstance(detect, bool) or not isinstance(detect, Real) or not 0 <= detect < math.inf:
-            raise ValueError(f"{self!r}: detect must be a finite number of seconds >= 0, "
-                             f"got detect={detect!r}")
-        if not isinstance(detect, int | float):     # a numpy number: keep the Python one
-            object.__setattr__(self, "detect", float(detect))
 
     def __repr__(self) -> str:
         more = f", detect={self.detect!r}" if self.detect else ""
@@ -128,18 +135,11 @@ class Drain(_InstanceEvent):
 class ScaleOut(Event):
     """``count`` new, empty instances join the pool at ``at`` (ids continue the sequence)."""
 
-    at: float
-    count: int = 1
+    at: float = ruled(_seconds_at)
+    count: int = ruled(_count, 1)
 
     def __post_init__(self):
-        _check_at(self, self.at)
-        count = self.count
-        if isinstance(count, bool) or not isinstance(count, Integral) or count < 1:
-            raise ValueError(f"{self!r}: count must be a positive integer, got count={count!r}")
-        if count > MAX_INSTANCES:
-            raise ValueError(f"{self!r}: count={count!r} is more instances than a run may have "
-                             f"({MAX_INSTANCES:,})")
-        object.__setattr__(self, "count", int(count))
+        check_fields(self, repr(self))
 
     def apply(self, states):
         """Add the new instances."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-import numpy as np
+from .rules import check_fields, fraction, non_negative, one_of, plain, positive, positive_int, ruled
 
 __all__ = ["MAX_INSTANCES", "MAX_REQUESTS", "MAX_USERS", "Scenario"]
 
@@ -18,35 +18,18 @@ MAX_USERS = 1_000_000
 MAX_INSTANCES = 1_000
 
 
-def _plain(value):
-    """A numpy number as the Python number it equals; anything else unchanged."""
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
+def _seed(name: str, value) -> int:
+    value = plain(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {name}={value!r}")
     return value
 
 
-def _positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {name}={value!r}")
-
-
-def _positive(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a positive finite number, got {name}={value!r}")
-
-
-def _non_negative(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            value >= 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite number >= 0, got {name}={value!r}")
-
-
-def _fraction(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ValueError(f"{name} must be a fraction in [0, 1], got {name}={value!r}")
+def _visit_length(name: str, value) -> float:
+    value = plain(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 2 <= value < 1e6:
+        raise ValueError(f"{name} must be a number >= 2 (login and logout), got {name}={value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -84,49 +67,28 @@ class Scenario:
         session_timeout: seconds an idle session lives in an instance's memory.
     """
 
-    users: int = 2000
-    instances: int = 4
-    duration: float = 600.0
-    seed: int = 7
-    nat_fraction: float = 0.0
-    users_per_nat: int = 50
-    mobile_fraction: float = 0.0
-    ip_change_interval: float = 120.0
-    cookie_drop_fraction: float = 0.0
-    skew: float = 0.0
-    session_store: str = "memory"
-    requests_per_session: float = 20.0
-    think_time: float = 10.0
-    away_time: float = 300.0
-    capacity: float = 40.0
-    cache_size: int = 400
-    miss_penalty: float = 0.05
-    store_latency: float = 0.002
-    session_timeout: float = 1800.0
+    users: int = ruled(positive_int, 2000)
+    instances: int = ruled(positive_int, 4)
+    duration: float = ruled(positive, 600.0)
+    seed: int = ruled(_seed, 7)
+    nat_fraction: float = ruled(fraction, 0.0)
+    users_per_nat: int = ruled(positive_int, 50)
+    mobile_fraction: float = ruled(fraction, 0.0)
+    ip_change_interval: float = ruled(positive, 120.0)
+    cookie_drop_fraction: float = ruled(fraction, 0.0)
+    skew: float = ruled(non_negative, 0.0)
+    session_store: str = ruled(one_of("memory", "external"), "memory")
+    requests_per_session: float = ruled(_visit_length, 20.0)
+    think_time: float = ruled(positive, 10.0)
+    away_time: float = ruled(positive, 300.0)
+    capacity: float = ruled(positive, 40.0)
+    cache_size: int = ruled(positive_int, 400)
+    miss_penalty: float = ruled(non_negative, 0.05)
+    store_latency: float = ruled(non_negative, 0.002)
+    session_timeout: float = ruled(positive, 1800.0)
 
     def __post_init__(self):
-        for f in fields(self):                  # numpy numbers are taken as the Python ones
-            value = getattr(self, f.name)
-            if isinstance(value, np.number):
-                object.__setattr__(self, f.name, _plain(value))
-        for name in ("users", "instances", "users_per_nat", "cache_size"):
-            _positive_int(name, getattr(self, name))
-        for name in ("duration", "ip_change_interval", "think_time", "away_time", "capacity",
-                     "session_timeout"):
-            _positive(name, getattr(self, name))
-        for name in ("nat_fraction", "mobile_fraction", "cookie_drop_fraction"):
-            _fraction(name, getattr(self, name))
-        for name in ("skew", "miss_penalty", "store_latency"):
-            _non_negative(name, getattr(self, name))
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got seed={self.seed!r}")
-        if isinstance(self.requests_per_session, bool) or not isinstance(
-                self.requests_per_session, int | float) or not 2 <= self.requests_per_session < 1e6:
-            raise ValueError("requests_per_session must be a number >= 2 (login and logout), "
-                             f"got requests_per_session={self.requests_per_session!r}")
-        if self.session_store not in ("memory", "external"):
-            raise ValueError(f"session_store must be 'memory' or 'external', "
-                             f"got session_store={self.session_store!r}")
+        check_fields(self)      # each field's rule, beside it above
         self._check_size()
 
     def _check_size(self) -> None:
