@@ -26,6 +26,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import stickylab as sl  # noqa: E402
 from stickylab import viz  # noqa: E402
 from stickylab import widgets as sw  # noqa: E402
+from stickylab.widgets import hash_dashboards, scenarios  # noqa: E402
 
 TARGET_MS = 100.0
 TARGET_P90_MS = 150.0
@@ -146,8 +147,8 @@ class Clock:
 
     def __init__(self):
         self.seconds = 0.0
-        for name in ("simulate", "_node_of_each_key"):
-            setattr(sw, name, self.wrap(getattr(sw, name)))
+        for module, name in ((scenarios, "simulate"), (hash_dashboards, "node_of_each_key")):
+            setattr(module, name, self.wrap(getattr(module, name)))
 
     def wrap(self, fn):
         def timed(*args, **kwargs):

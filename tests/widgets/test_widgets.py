@@ -7,6 +7,7 @@ import pytest
 import stickylab as sl
 from stickylab import viz
 from stickylab import widgets as sw
+from stickylab.viz.render import png
 
 SC = sl.Scenario(users=200, instances=3, duration=120.0, seed=3)
 
@@ -78,7 +79,7 @@ def test_an_unchanged_knob_reuses_the_simulation_and_the_image_matches_a_full_dr
     dash.controls["users"].value = 200                 # back again: not simulated twice
     assert dash.results["CookieInsert"] is first
     fast = np.asarray(Image.open(io.BytesIO(dash.image.value)), dtype=int)
-    full = np.asarray(Image.open(io.BytesIO(sw._png(dash.fig))), dtype=int)
+    full = np.asarray(Image.open(io.BytesIO(png(dash.fig))), dtype=int)
     assert fast.shape == full.shape
     assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.002     # lines over the frame, at most
 
@@ -98,8 +99,8 @@ def test_custom_panels_still_get_a_cleared_axes():
 def test_fail_button_fails_an_instance():
     dash = _dashboard(events=True)
     assert dash.results["CookieInsert"].failed_requests() == 0
-    dash._buttons["at"].value = 60.0
-    dash._buttons["fail"].click()
+    dash.event_controls["at"].value = 60.0
+    dash.event_controls["fail"].click()
     assert dash.events() == [sl.Fail("i0", at=60.0)]
     res = dash.results["CookieInsert"]
     assert res.events == [sl.Fail("i0", at=60.0)]
@@ -110,10 +111,10 @@ def test_fail_button_fails_an_instance():
 
 def test_add_button_adds_an_instance_and_clear_forgets_events():
     dash = _dashboard(events=True)
-    dash._buttons["add"].click()
+    dash.event_controls["add"].click()
     assert dash.results["CookieInsert"].instance_ids == ["i0", "i1", "i2", "i3"]
     assert len(_bar_heights(dash)) == 4
-    dash._buttons["clear"].click()
+    dash.event_controls["clear"].click()
     assert dash.events() == [] and len(_bar_heights(dash)) == 3
 
 

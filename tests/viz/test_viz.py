@@ -7,6 +7,7 @@ from matplotlib.colors import to_rgba
 
 import stickylab as sl
 from stickylab import viz
+from stickylab.viz import inplace
 
 SC = sl.Scenario(users=200, instances=3, duration=120.0, seed=3)
 
@@ -164,7 +165,7 @@ def test_plots_on_an_ordinary_axes_still_overlay(ax, runs):
 
 
 def _live(ax):
-    ax._stickylab_live = True
+    inplace.make_live(ax)
     return ax
 
 

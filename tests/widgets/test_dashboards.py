@@ -6,6 +6,7 @@ import pytest
 import stickylab as sl
 from stickylab import viz
 from stickylab import widgets as sw
+from stickylab.viz.render import png
 from stickylab.routers.iphash import nginx_ip_hash
 
 SC = sl.Scenario(users=200, instances=3, duration=120.0, seed=3)
@@ -105,9 +106,9 @@ def test_side_by_side_a_knob_reruns_only_the_routers_that_take_it():
 # -- events the learner places ------------------------------------------------------------------
 def test_the_learner_chooses_which_instance_fails():
     dash = _dashboard(events=True)
-    dash._buttons["instance"].value = "i2"
-    dash._buttons["at"].value = 60.0
-    dash._buttons["fail"].click()
+    dash.event_controls["instance"].value = "i2"
+    dash.event_controls["at"].value = 60.0
+    dash.event_controls["fail"].click()
     assert dash.events() == [sl.Fail("i2", at=60.0)]
     res = dash.results["CookieInsert"]
     assert not (res.instance[res.times > 60.0] == 2).any()
@@ -120,8 +121,8 @@ def test_failing_an_instance_already_down_is_refused_and_named():
     with pytest.raises(ValueError, match="'i1' is failed"):
         dash.fail_instance(at=60.0, instance="i1")
     assert dash.events() == [sl.Fail("i1", at=30.0)]
-    dash._buttons["instance"].value = "i1"
-    dash._buttons["fail"].click()                     # the button says so instead of raising
+    dash.event_controls["instance"].value = "i1"
+    dash.event_controls["fail"].click()                     # the button says so instead of raising
     assert "i1" in dash.status.value and "failed" in dash.status.value
     with pytest.raises(TypeError, match="instance id"):
         dash.fail_instance(at=10.0, instance=1)
@@ -143,22 +144,22 @@ def test_drain_then_remove_an_instance():
 def test_a_dashboard_opens_on_the_events_it_is_given():
     dash = _dashboard(events=[sl.Fail("i1", at=60.0, detect=6.0), sl.ScaleOut(at=80.0)])
     assert dash.actions == [("fail", 60.0, "i1"), ("add", 80.0, None)]
-    assert dash.detect == 6.0 and dash._buttons["detect"].value == 6.0
+    assert dash.detect == 6.0 and dash.event_controls["detect"].value == 6.0
     assert dash.events() == [sl.Fail("i1", at=60.0, detect=6.0), sl.ScaleOut(at=80.0)]
     res = dash.results["CookieInsert"]
     assert res.events == dash.events() and res.timeline()["lost"].sum() > 0   # not flat lines
-    assert list(dash._buttons["instance"].options) == [sw.AUTO, "i0", "i1", "i2", "i3"]
+    assert list(dash.event_controls["instance"].options) == [sw.AUTO, "i0", "i1", "i2", "i3"]
     with pytest.raises(ValueError, match="no instance 'i9'"):
         _dashboard(events=[sl.Fail("i9", at=60.0)])
 
 
 def test_the_detection_slider_sets_every_failures_delay():
     dash = _dashboard(events=[sl.Fail("i1", at=60.0)])
-    dash._buttons["detect"].value = 6.0              # HAProxy's inter 2s fall 3
+    dash.event_controls["detect"].value = 6.0              # HAProxy's inter 2s fall 3
     assert dash.events() == [sl.Fail("i1", at=60.0, detect=6.0)]
     assert dash.results["CookieInsert"].events == [sl.Fail("i1", at=60.0, detect=6.0)]
     dash.set_detect(0.0)
-    assert dash.events() == [sl.Fail("i1", at=60.0)] and dash._buttons["detect"].value == 0.0
+    assert dash.events() == [sl.Fail("i1", at=60.0)] and dash.event_controls["detect"].value == 0.0
     with pytest.raises(ValueError, match="detect must be"):
         dash.set_detect(-1)
     with pytest.raises(ValueError, match="at most 30 s"):
@@ -270,7 +271,7 @@ def test_every_fast_update_looks_like_a_full_draw_legends_included():
         events=[sl.Fail("i1", at=60.0)])
     for skew in (1.1, 1.2, 0.9, 0.5):
         dash.controls["skew"].value = skew
-        fast, full = _pixels(dash.image.value), _pixels(sw._png(dash.fig))
+        fast, full = _pixels(dash.image.value), _pixels(png(dash.fig))
         assert fast.shape == full.shape
         assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.002, skew
 
@@ -293,7 +294,7 @@ def test_the_widget_shows_every_control():
     assert dash.image in everything and dash.table in everything and dash.pin_button in everything
     labels = {b.description for b in everything if isinstance(b, w.Button)}
     assert {"Fail", "Drain", "Remove", "Recover", "Add an instance", "Clear events"} <= labels
-    assert dash._buttons["instance"] in everything and dash._buttons["detect"] in everything
+    assert dash.event_controls["instance"] in everything and dash.event_controls["detect"] in everything
     stepper = sw.CookieStepper()
     assert isinstance(stepper.widget, w.VBox) and stepper.fail_button in stepper.widget.children[0].children
 
