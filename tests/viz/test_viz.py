@@ -164,17 +164,18 @@ def test_plots_on_an_ordinary_axes_still_overlay(ax, runs):
     assert len(ax.lines) == 2 * once         # only a dashboard's axes are updated in place
 
 
-def _live(ax):
-    inplace.make_live(ax)
-    return ax
+@pytest.fixture
+def live():
+    """The Axes a test redraws in place, as a dashboard's are (kept for the test's length)."""
+    return inplace.LiveAxes()
 
 
 def test_nice_ceiling_rounds_up_to_a_round_number():
     assert [viz.nice_ceiling(x) for x in (0.0, 7.0, 11.0, 0.031, 2600.0)] == [1.0, 8.0, 12.0, 0.04, 3000.0]
 
 
-def test_a_live_bar_chart_keeps_its_scale_while_the_data_fits(ax, runs):
-    _live(ax)
+def test_a_live_bar_chart_keeps_its_scale_while_the_data_fits(ax, runs, live):
+    live.add(ax)
     viz.plot_metric(ax, runs, "max_mean_load")
     bars, top = list(ax.patches), ax.get_ylim()[1]
     heights = [r.max_mean_load() for r in runs.values()]
@@ -184,8 +185,8 @@ def test_a_live_bar_chart_keeps_its_scale_while_the_data_fits(ax, runs):
     assert list(ax.patches) == bars and ax.get_ylim()[1] == top       # same bars, same frame
 
 
-def test_metric_bars_update_in_place_and_mark_a_baseline(ax, runs):
-    _live(ax)
+def test_metric_bars_update_in_place_and_mark_a_baseline(ax, runs, live):
+    live.add(ax)
     viz.plot_metric(ax, runs, "failed_requests", baseline={"RoundRobin": runs["CookieInsert"]})
     bars = list(ax.patches)
     marks = ax.collections[0]
@@ -198,8 +199,8 @@ def test_metric_bars_update_in_place_and_mark_a_baseline(ax, runs):
     assert [t.get_text() for t in ax.texts] == [f"{v:.0f}" if v >= 10 else f"{v:.2f}" for v in values]
 
 
-def test_sweep_updates_its_lines_in_place_and_log_ticks_are_plain_numbers(ax):
-    _live(ax)
+def test_sweep_updates_its_lines_in_place_and_log_ticks_are_plain_numbers(ax, live):
+    live.add(ax)
     viz.plot_sweep(ax, [1, 2, 4], {"a": [3, 30, 300]}, "x", "y", log=True)
     line = ax.lines[0]
     viz.plot_sweep(ax, [1, 2, 4], {"a": [5, 50, 800]}, "x", "y", log=True)
@@ -237,8 +238,8 @@ def test_bars_mark_the_baseline_per_instance(ax, runs):
     assert np.allclose(marks[:, 1], list(runs["RoundRobin"].per_instance_requests().values()))
 
 
-def test_request_sequence_keeps_its_artists_when_other_users_are_shown(ax, runs):
-    _live(ax)
+def test_request_sequence_keeps_its_artists_when_other_users_are_shown(ax, runs, live):
+    live.add(ax)
     res = runs["RoundRobin"]
     viz.plot_request_sequence(ax, res, users=[0, 5], until=60.0)
     artists = list(ax.collections)
@@ -260,13 +261,13 @@ def test_same_scale_gives_side_by_side_bars_one_axis(runs):
         viz.same_scale(left, axis="z")
 
 
-def test_ring_picture_colours_each_key_by_its_node_and_rings_moved_keys(ax):
+def test_ring_picture_colours_each_key_by_its_node_and_rings_moved_keys(ax, live):
     from stickylab import hashing
     before = hashing.Ring(["n0", "n1", "n2"], vnodes=4)
     after = hashing.Ring(["n0", "n1", "n2", "n3"], vnodes=4)
     keys = hashing.mix64(np.arange(50))
     moved = before.lookup_many(keys) != after.lookup_many(keys)
-    _live(ax)
+    live.add(ax)
     viz.plot_ring(ax, after, keys, moved)
     arcs, points, dots, rings = ax.collections[:4]
     assert len(points.get_offsets()) == 16 and len(dots.get_offsets()) == 50
@@ -286,8 +287,8 @@ def test_a_failure_detection_delay_is_shaded(ax):
     assert np.isclose(span.get_x(), 30.0) and np.isclose(span.get_width(), 6.0)
 
 
-def test_tables_are_updated_in_place_and_reject_ragged_rows(ax):
-    _live(ax)
+def test_tables_are_updated_in_place_and_reject_ragged_rows(ax, live):
+    live.add(ax)
     viz.plot_table(ax, ["a", "b"], [["1", "2"]], "t")
     table = ax.tables[0]
     viz.plot_table(ax, ["a", "b"], [["1", "2"], ["3", "4"]], "t")
@@ -296,9 +297,9 @@ def test_tables_are_updated_in_place_and_reject_ragged_rows(ax):
         viz.plot_table(ax, ["a", "b"], [["1"]], "t")
 
 
-def test_a_flat_zero_line_says_nothing_was_lost(ax):
+def test_a_flat_zero_line_says_nothing_was_lost(ax, live):
     calm = sl.simulate(SC, "CookieInsert")
-    _live(ax)
+    live.add(ax)
     viz.plot_losses_over_time(ax, calm, what="failed")
     assert "no request failed in this run" in [t.get_text() for t in ax.texts]
     crash = sl.simulate(SC, "CookieInsert", events=[sl.Fail("i1", at=60.0)])
@@ -316,8 +317,8 @@ def test_users_logged_out_is_its_own_metric(ax, runs):
         viz.metric_value(res, "speed")
 
 
-def test_grouped_bars_put_routers_side_by_side_on_one_axis(ax, runs):
-    _live(ax)
+def test_grouped_bars_put_routers_side_by_side_on_one_axis(ax, runs, live):
+    live.add(ax)
     viz.plot_per_instance(ax, runs, what="users")
     bars = list(ax.patches)
     assert len(bars) == 2 * 3

@@ -1,16 +1,18 @@
 """The contract between plots and dashboards: which Axes are redrawn in place, and what was drawn.
 
-A dashboard redraws one figure on every update. It marks each Axes it redraws *live*
-(:func:`make_live`). On a live Axes a plot keeps what it drew as a :class:`Drawing`: a
-key naming everything that fixes the number and the labels of its artists, and those
+A dashboard redraws one figure on every update. It keeps a :class:`LiveAxes`, the Axes it
+redraws in place. On such a *live* Axes a plot keeps what it drew as a :class:`Drawing`:
+a key naming everything that fixes the number and the labels of its artists, and those
 artists. Called again with the same key, the plot changes the artists' data instead of
 clearing the Axes and making new ones; with another key it clears the Axes and starts
-afresh. Any Axes not marked live is drawn on as usual, so plots can still be overlaid.
+afresh. Any other Axes is drawn on as usual, so plots can still be overlaid.
 
-The marks and drawings are kept here, in weak tables keyed by the Axes, never on the Axes:
-an Axes that is thrown away takes its entries with it. :func:`drawing` is what a renderer
-reads (the key says whether the picture's frame may have moved). The plots that keep this
-contract are registered with :func:`redraws_in_place`; :func:`updates_in_place` asks.
+The drawings belong to the :class:`LiveAxes`, that is to the dashboard (or stepper) that
+keeps it, never to the Axes: plots find it from an Axes through a weak table here, so
+once its owner is gone the Axes is ordinary again and nothing here keeps a figure alive.
+:meth:`LiveAxes.drawing` is what a renderer reads (the key says whether the picture's
+frame may have moved). The plots that keep this contract are registered with
+:func:`redraws_in_place`; :func:`updates_in_place` asks.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Drawing", "drawing", "is_live", "keep", "make_live", "redraws_in_place", "release",
-           "reuse", "updates_in_place"]
+__all__ = ["Drawing", "LiveAxes", "drawing", "is_live", "keep", "redraws_in_place", "reuse",
+           "updates_in_place"]
 
 
 @dataclass(frozen=True)
@@ -40,48 +42,83 @@ class Drawing:
     artists: Any
 
 
-_live: weakref.WeakSet = weakref.WeakSet()
-_drawings: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_in_place_plots: set[Callable] = set()
+#: Each live Axes and (weakly) the LiveAxes it belongs to.
+_owners: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def make_live(ax) -> None:
-    """Mark ``ax`` as a dashboard's: plots drawn on it again update the artists they drew."""
-    _live.add(ax)
+class LiveAxes:
+    """The Axes one owner (a dashboard, a stepper) redraws in place, and what each plot kept there.
+
+    Keep this object as long as the Axes should stay live: plots update in place on an
+    Axes only while its LiveAxes exists.
+    """
+
+    def __init__(self, axes=()):
+        self._drawings: dict = {}
+        for ax in axes:
+            self.add(ax)
+
+    def add(self, ax) -> None:
+        """Make ``ax`` live: plots drawn on it again update the artists they drew."""
+        self._drawings.setdefault(ax, None)
+        _owners[ax] = weakref.ref(self)
+
+    def release(self, ax) -> None:
+        """Make ``ax`` an ordinary Axes again and forget what was drawn on it (the caller clears it)."""
+        self._drawings.pop(ax, None)
+        if _owner(ax) is None:
+            _owners.pop(ax, None)
+
+    def drawing(self, ax) -> Drawing | None:
+        """What the last plot kept on ``ax``, or None (not live here, or nothing kept yet)."""
+        return self._drawings.get(ax)
+
+    def __contains__(self, ax) -> bool:
+        """True if ``ax`` is live here."""
+        return ax in self._drawings
+
+    def _set(self, ax, drawing: Drawing | None) -> None:
+        self._drawings[ax] = drawing
+
+
+def _owner(ax) -> LiveAxes | None:
+    ref = _owners.get(ax)
+    owner = ref() if ref is not None else None
+    return owner if owner is not None and ax in owner else None
 
 
 def is_live(ax) -> bool:
-    """True if ``ax`` is marked live (:func:`make_live`)."""
-    return ax in _live
-
-
-def release(ax) -> None:
-    """Make ``ax`` an ordinary Axes again and forget what was drawn on it (the caller clears it)."""
-    _live.discard(ax)
-    _drawings.pop(ax, None)
+    """True if ``ax`` belongs to a :class:`LiveAxes`."""
+    return _owner(ax) is not None
 
 
 def drawing(ax) -> Drawing | None:
     """What the last plot kept on a live ``ax``, or None (not live, or nothing kept yet)."""
-    return _drawings.get(ax)
+    owner = _owner(ax)
+    return owner.drawing(ax) if owner is not None else None
 
 
 def reuse(ax, key: tuple):
     """The artists kept on a live ``ax`` under ``key``; else None, after clearing a live ``ax``."""
-    if ax not in _live:
+    owner = _owner(ax)
+    if owner is None:
         return None
-    kept = _drawings.get(ax)
+    kept = owner.drawing(ax)
     if kept is not None and kept.key == key:
         return kept.artists
     ax.clear()
-    _drawings.pop(ax, None)
+    owner._set(ax, None)
     return None
 
 
 def keep(ax, key: tuple, artists) -> None:
     """Remember ``artists`` under ``key`` on a live ``ax`` (nothing on an ordinary one)."""
-    if ax in _live:
-        _drawings[ax] = Drawing(key, artists)
+    owner = _owner(ax)
+    if owner is not None:
+        owner._set(ax, Drawing(key, artists))
+
+
+_in_place_plots: set[Callable] = set()
 
 
 def redraws_in_place(plot: Callable) -> Callable:

@@ -113,6 +113,8 @@ class Dashboard:
         self.axes = list(axes[: len(self.panels)])
         for spare in axes[len(self.panels):]:
             spare.set_visible(False)
+        #: The Axes redrawn in place (those of panels that update in place).
+        self.live = inplace.LiveAxes()
         self.renderer = FrameRenderer(self.fig, self.axes)
         self.image = w.Image(format="png", layout={"max_width": "100%"})
         self.table = w.HTML() if summary else None
@@ -303,10 +305,10 @@ class Dashboard:
         baseline = self.comparison.ghost() if self.ghost else None
         for ax, draw in zip(self.axes, self.panels):
             if draw.in_place:
-                inplace.make_live(ax)
+                self.live.add(ax)
             else:
                 ax.clear()
-                inplace.release(ax)
+                self.live.release(ax)
             draw(ax, self.results, baseline)
         results_ok = isinstance(self.results, dict) and all(
             isinstance(r, Result) for r in self.results.values())

@@ -65,8 +65,7 @@ class Stepper:
         self.responses: list[Response] = []
         self.fig, axes = viz.figure(1, 2, width=12.0, height=3.6, width_ratios=self.width_ratios)
         self.axes = list(axes)
-        for ax in self.axes:
-            inplace.make_live(ax)           # the tables are updated in place, step after step
+        self.live = inplace.LiveAxes(self.axes)     # the tables are updated in place, step after step
         self.image = w.Image(format="png", layout={"max_width": "100%"})
         self.button = w.Button(description="Send the next request", icon="play")
         self.button.on_click(lambda _: self.step())
