@@ -29,11 +29,13 @@ def _env(**extra):
     return env
 
 
+@pytest.mark.slow
 def test_the_repository_exchange_is_used_on_one_machine(tmp_path):
     env = _env(JUPYTER_CONFIG_PATH=str(tmp_path))
     assert _nbgrader_config_value(subs.ROOT, env, "app.config.Exchange.root") == str(subs.ROOT / ".exchange")
 
 
+@pytest.mark.slow
 def test_a_hub_s_global_exchange_is_not_overridden(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.Exchange.root = "/srv/hub/exchange"\n')
     env = _env(JUPYTER_CONFIG_PATH=str(tmp_path))
