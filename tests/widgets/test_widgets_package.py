@@ -1,0 +1,37 @@
+"""stickylab.widgets as a package: short modules and functions, the names the notebooks use."""
+
+import ast
+from pathlib import Path
+
+import stickylab as sl
+from stickylab import widgets as sw
+
+FOLDER = Path(sl.__file__).parent / "widgets"
+
+
+def test_modules_are_short_and_so_are_their_functions():
+    for path in FOLDER.glob("*.py"):
+        text = path.read_text()
+        assert len(text.splitlines()) <= 700, path.name
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno - node.lineno < 60, f"{path.name}: {node.name}"
+
+
+def test_no_module_reads_another_s_private_names():
+    for path in FOLDER.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert not [a.name for a in node.names if a.name.startswith("_")], path.name
+            private = node.attr.startswith("_") and not node.attr.startswith("__") if isinstance(
+                node, ast.Attribute) else False
+            if private:
+                assert isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"), (
+                    f"{path.name}:{node.lineno} reads {node.attr}")
+
+
+def test_the_names_the_notebooks_use_are_there():
+    assert all(getattr(sw, name) is not None for name in sw.__all__)
+    for name in ("AUTO", "CHANGES", "HASH_SCHEMES", "USER_KEY", "DEMO_SECRET", "MS_SUFFIX", "Panel"):
+        assert getattr(sw, name) is not None
