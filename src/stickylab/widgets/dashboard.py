@@ -72,6 +72,7 @@ class Dashboard:
                  duration: float = 600.0, columns: int = 2, summary: bool = True,
                  height: float = 3.4, width: float = 10.0, ghost: bool = True,
                  compare: Mapping | None = None):
+        panels = list(panels)
         self._check(run, panels, controls, columns)
         self.run, self.panels = run, [Panel.of(p) for p in panels]
         self.controls = dict(controls or {})
@@ -97,7 +98,6 @@ class Dashboard:
     def _check(run, panels, controls, columns) -> None:
         if not callable(run):
             raise TypeError(f"run must be callable, got {run!r}")
-        panels = list(panels)
         if not panels or not all(callable(p) for p in panels):
             raise TypeError(f"panels must be a non-empty list of callables (ax, results), got {panels!r}")
         if not isinstance(columns, int) or columns < 1:
