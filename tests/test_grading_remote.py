@@ -23,7 +23,7 @@ from stickylab.grade.remote import Connection, KernelGone, RemoteError, RemoteRo
 LEARNER = textwrap.dedent('''
     import os, sys, time
     import stickylab as sl
-    from stickylab.grade.remote import serve
+    from stickylab.grade.learner_side import serve
 
     class Sticky(sl.Router):
         def __init__(self):

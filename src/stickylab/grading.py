@@ -11,6 +11,7 @@ Nothing here imports Jupyter: the helpers work in a kernel, in pytest and in a s
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import json
 import linecache
@@ -25,22 +26,52 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from .browser import Browser
+from .builtin_values import builtin_value
 from .model import NoHealthyInstance, Pool, Request, Response
 from .routers.base import Router
 
 __all__ = [
-    "Client", "batch", "call", "check", "cpu_seconds", "describe", "fail", "library_calls", "no_healthy_ok",
-    "plain", "pool", "reach", "request", "respond", "route", "same_across_restarts", "source_of",
-    "time_bound", "visible_passed", "written_yourself",
+    "Autograding", "Client", "autograding", "batch", "call", "check", "cpu_seconds", "describe", "fail",
+    "library_calls", "no_healthy_ok", "plain", "pool", "reach", "request", "respond", "route",
+    "same_across_restarts", "source_of", "time_bound", "visible_passed", "written_yourself",
 ]
 
 #: Seconds one call to a learner's code may take before the tests call it an infinite loop.
 CALL_SECONDS = 1.0
-#: Set while autograding: ``FRESH_PROBE(probe, seeds, seconds)`` answers :func:`same_across_restarts`
-#: in fresh sandboxed interpreters that run the notebook's cells (see ``stickylab.grade.verdict``).
-FRESH_PROBE = None
-#: Set while autograding: the notebook's code cells (outside the tests), as the learner's kernel ran them.
-NOTEBOOK_CELLS: list[str] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Autograding:
+    """What the grader's test process gives these checks while it runs a notebook's test cells.
+
+    Attributes:
+        fresh_probe: ``fresh_probe(probe, seeds, seconds)`` -> seed -> ``repr`` of ``probe``
+            evaluated over the learner's cells run in a fresh sandboxed interpreter with that
+            hash seed (answers :func:`same_across_restarts`).
+        cells: ``cells()`` -> the notebook's code cells outside the tests, as the learner's
+            kernel ran them (read by :func:`source_of`).
+    """
+
+    fresh_probe: Callable[[str, list[int], float], dict[int, str]]
+    cells: Callable[[], list[str]]
+
+
+_AUTOGRADING: Autograding | None = None
+
+
+@contextlib.contextmanager
+def autograding(fresh_probe: Callable[[str, list[int], float], dict[int, str]],
+                cells: Callable[[], list[str]]):
+    """While the block runs, the checks answer as under the grader (see :class:`Autograding`).
+
+    The grader's test process (``stickylab.grade.verdict``) runs every test cell inside it.
+    """
+    global _AUTOGRADING
+    saved, _AUTOGRADING = _AUTOGRADING, Autograding(fresh_probe, cells)
+    try:
+        yield
+    finally:
+        _AUTOGRADING = saved
 
 
 def describe(obj) -> str:
@@ -167,10 +198,8 @@ def _as_plain(value, kinds: tuple):
     """
     if type(value) in kinds:
         return value
-    from .grade.wire import _base_value
-
     try:
-        base = _base_value(value)
+        base = builtin_value(value)
     except Exception:       # an object that only pretends to be a str, say
         return _NOT_PLAIN
     return base if type(base) in kinds and base is not None else _NOT_PLAIN
@@ -539,12 +568,12 @@ def source_of(obj) -> str:
     A class defined in a Jupyter cell has no file ``inspect`` can read, but its methods
     record the cell's cached file name, so the whole cell is recovered from ``linecache``.
     While autograding, ``obj`` lives in the learner's kernel: its cell is the last one of
-    :data:`NOTEBOOK_CELLS` that defines its name.
+    notebook's cells (see :func:`autograding`) that defines its name.
     """
     if getattr(type(obj), "remote_name", None) is not None:
         name = obj.remote_name.rsplit(".", 1)[-1]
         pattern = re.compile(rf"^\s*(class|def)\s+{re.escape(name)}\b", re.M)
-        for cell in reversed(NOTEBOOK_CELLS or []):
+        for cell in reversed(_AUTOGRADING.cells() if _AUTOGRADING else []):
             if pattern.search(cell):
                 return cell
         raise AssertionError(f"cannot find the cell that defines {name}: define it in the exercise's "
@@ -597,8 +626,8 @@ def same_across_restarts(obj, probe: str, seeds: Iterable[int] = (1, 2, 3),
     after every restart of the balancer, and two balancers never agree.
     """
     seeds = list(seeds)
-    if FRESH_PROBE is not None:         # autograding: the grader runs the notebook's cells, sandboxed
-        answers = FRESH_PROBE(probe, seeds, seconds)
+    if _AUTOGRADING is not None:        # the grader runs the notebook's cells, sandboxed
+        answers = _AUTOGRADING.fresh_probe(probe, seeds, seconds)
     else:
         source = source_of(obj)
         procs = {seed: _start_probe(source, probe, seed) for seed in seeds}    # run side by side

@@ -42,12 +42,12 @@ from nbgrader.preprocessors import Execute
 from traitlets import Any, Bool, Integer, Unicode
 
 from ..grading import WALL_SLACK
+from . import protocol
 from . import sandbox as sb
 from .names import defined_names
 
 __all__ = ["SandboxedExecute", "backup_gradebook"]
 
-SERVE = "__import__('stickylab.grade.remote', fromlist=['serve']).serve({path!r})"
 #: The files nbgrader itself keeps beside a submission (its time, and the secret its feedback is filed under).
 _NBGRADER_FILES = (Path("timestamp.txt"), Path("submission_secret.txt"))
 #: Gradebook backups kept beside it.
@@ -109,15 +109,15 @@ class _Verdict:
         self.stderr = open(self.workspace / "verdict.log", "ab")
         self.proc = _spawn(self.box, [sys.executable, "-m", "stickylab.grade.verdict"], subprocess.PIPE,
                            self.stderr)
-        self._ask({"op": "names", "names": self.names}, 120)
+        self._ask(protocol.names(self.names), 120)
         for source in self.setup:
-            self._ask({"op": "setup", "source": source}, 120)
+            self._ask(protocol.setup(source), 120)
 
     def add_setup(self, source: str) -> None:
         """An instructor's locked cell (the imports): run now and after any restart."""
         self.setup.append(source)
         if self.proc is not None:
-            self._ask({"op": "setup", "source": source}, 120)
+            self._ask(protocol.setup(source), 120)
 
     def run(self, source: str, socket_path: str | None, timeout: float, idle=None, cells=()) -> list[dict]:
         """The outputs of one test cell; ``idle()`` is called every 50 ms while it runs.
@@ -127,9 +127,9 @@ class _Verdict:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         try:
-            return self._ask({"op": "run", "source": source, "socket": socket_path, "timeout": timeout,
-                              "cells": list(cells)}, timeout * WALL_SLACK + 15, idle)["outputs"]
-        except (TimeoutError, OSError, ValueError, KeyError) as exc:
+            return self._ask(protocol.run(source, socket_path, timeout, cells), timeout * WALL_SLACK + 15,
+                             idle)["outputs"]
+        except (TimeoutError, OSError, EOFError, ValueError, KeyError) as exc:
             self.log.error("The test process failed on a test cell (%s); restarting it", exc)
             self.stop()
             return [_error_output("GradingError", f"the tests of this cell could not finish ({exc})")]
@@ -146,18 +146,17 @@ class _Verdict:
                         raise TimeoutError(f"no answer within {seconds:g} s")
                     if idle is not None:
                         idle()
-            line = self.proc.stdout.readline()
-            if not line:
-                raise OSError("the test process exited")
-            reply = json.loads(line)
+            try:
+                reply = protocol.receive(self.proc.stdout.fileno())
+            except EOFError:
+                raise OSError("the test process exited") from None
             if reply.get("op") != "fresh":
                 return reply
             seeds = [int(s) for s in reply.get("seeds", [])][:8]
-            self._send({"sockets": [self.fresh(seed) for seed in seeds]})
+            self._send(protocol.sockets([self.fresh(seed) for seed in seeds]))
 
     def _send(self, message: dict) -> None:
-        self.proc.stdin.write((json.dumps(message) + "\n").encode())
-        self.proc.stdin.flush()
+        protocol.send(self.proc.stdin.fileno(), message)
 
     def stop(self) -> None:
         """Kill the process and everything it started."""
@@ -443,7 +442,7 @@ class SandboxedExecute(Execute):
         if self._stopped is not None:
             cell.outputs = [_error_output("NotRun", f"the tests could not run: {self._stopped}")]
             return
-        serve_id = self.kc.execute(SERVE.format(path=self._socket), silent=True, store_history=False,
+        serve_id = self.kc.execute(protocol.SERVE.format(path=self._socket), silent=True, store_history=False,
                                    allow_stdin=False, stop_on_error=False)
         try:
             outputs = self._verdict.run(cell.source, self._socket, float(self.timeout or 30),

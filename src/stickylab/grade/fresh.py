@@ -5,7 +5,7 @@
 Started by the grader, in a sandbox of its own, with ``PYTHONHASHSEED`` set: it runs the
 learner's code cells (a JSON list of sources on stdin; IPython's ``%`` and ``!`` lines
 are skipped) and then answers the tests' calls on ``SOCKET`` as the kernel does
-(:func:`stickylab.grade.remote.serve`). A test compares what the same calls answer in
+(:func:`stickylab.grade.learner_side.serve`). A test compares what the same calls answer in
 processes with different hash seeds: a router built on Python's salted ``hash()``
 answers differently in each.
 """
@@ -31,7 +31,7 @@ def main(argv=None) -> None:
                 exec(compile(python_source(source), "<your cell>", "exec"), namespace)
             except BaseException:   # noqa: S110 - as in a notebook, the next cell still runs
                 pass
-        from stickylab.grade.remote import serve
+        from stickylab.grade.learner_side import serve
 
         serve(socket_path, namespace)
 

@@ -12,11 +12,8 @@ Only the names the assignment's solution cells define are taken from the learner
 never one a setup cell binds or one of Python's built-ins: a learner's ``len`` or
 ``range`` never replaces the real one inside a test.
 
-Protocol (one JSON object per line): the executor sends ``{"op": "names", "names": [...]}``
-(the names the solution cells define), ``{"op": "setup", "source": ...}``
-(an instructor's locked cell, such as the imports), ``{"op": "run", "source": ...,
-"socket": ..., "timeout": ...}`` (a test cell) or ``{"op": "quit"}``, and reads back
-``{"outputs": [...]}`` for each.
+Runs in the test process, sandboxed, started by the host for each notebook; its messages
+(on its stdin and stdout) are those of :mod:`stickylab.grade.protocol`.
 """
 
 from __future__ import annotations
@@ -24,11 +21,11 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
-import json
 import os
 import signal
 import sys
 
+from . import protocol
 from .remote import Connection, KernelGone
 
 #: Bytes of printed output one test cell keeps.
@@ -73,6 +70,7 @@ class Worker:
         self.channel, self.requests = channel, requests
         self.protected = set(dir(builtins))     # never bound to a learner's value
         self.wanted: set[str] = set()           # the learner's names the tests may see
+        self.cells: list[str] = []              # the learner's code cells run so far
 
     def want(self, names) -> None:
         """The names the assignment's solution cells define: the only ones taken from the learner."""
@@ -92,8 +90,8 @@ class Worker:
         from .. import grading
         import stickylab
 
-        self.channel.write(json.dumps({"op": "fresh", "seeds": list(seeds)}) + "\n")
-        sockets = json.loads(self.requests.readline())["sockets"]
+        protocol.send(self.channel, protocol.fresh(seeds))
+        sockets = protocol.receive(self.requests)["sockets"]
         answers = {}
         for seed, path in zip(seeds, sockets):
             conn = Connection()
@@ -165,27 +163,33 @@ class Worker:
 
 
 def main() -> None:
-    """Serve the executor on stdin/stdout until it says quit."""
-    channel = os.fdopen(os.dup(1), "w", buffering=1)
+    """Serve the host on stdin and stdout until it says quit."""
+    channel = os.dup(1)
     sys.stdout = io.StringIO()          # stray prints never corrupt the channel
-    worker = Worker(channel, sys.stdin)
+    worker = Worker(channel, 0)
     from .. import grading
 
-    grading.FRESH_PROBE = worker.probe
-    while line := sys.stdin.readline():
-        message = json.loads(line)
-        op = message.get("op")
-        if op == "quit":
-            break
-        if op == "names":
-            worker.want(message.get("names", []))
-            outputs = []
-        elif op == "setup":
-            outputs = worker.setup(message["source"])
-        else:
-            grading.NOTEBOOK_CELLS = [str(c) for c in message.get("cells", [])]
-            outputs = worker.run(message["source"], message.get("socket"), float(message.get("timeout", 30)))
-        channel.write(json.dumps({"outputs": outputs}) + "\n")
+    with grading.autograding(worker.probe, lambda: worker.cells):
+        while True:
+            try:
+                message = protocol.receive(0)
+            except EOFError:
+                break
+            op = message.get("op")
+            if op == "quit":
+                break
+            if op == "names":
+                worker.want(message.get("names", []))
+                outputs = []
+            elif op == "setup":
+                outputs = worker.setup(message["source"])
+            elif op == "run":
+                worker.cells = [str(c) for c in message.get("cells", [])]
+                outputs = worker.run(message["source"], message.get("socket"),
+                                     float(message.get("timeout", 30)))
+            else:
+                raise protocol.ProtocolError(f"unknown message {op!r} from the host")
+            protocol.send(channel, protocol.outputs(outputs))
 
 
 if __name__ == "__main__":

@@ -17,19 +17,15 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import math
-import struct
 
 from .. import events as _events
+from ..builtin_values import builtin_value
 from ..model import Cookie, Headers, Pool, Request, Response
 from ..scenario import Scenario
 
-__all__ = ["MAX_MESSAGE", "WireError", "decode", "decode_pool", "encode", "pool_key", "read_message",
-           "take_message", "write_message"]
+__all__ = ["WireError", "decode", "decode_pool", "encode", "pool_key"]
 
-#: Largest message either side accepts (bytes of JSON).
-MAX_MESSAGE = 32 * 1024 * 1024
 #: Deepest nesting of lists and dicts a value may have.
 MAX_DEPTH = 64
 
@@ -82,7 +78,7 @@ def encode(value, handle=None, depth: int = 0):
         return {"data": [kind.__name__, encode(fields, handle, d)]}
     if handle is not None and isinstance(value, (dict, list, set)) and _has_methods(kind):
         return handle(value)        # an object built on a container (a table on OrderedDict), not data
-    plain = _base_value(value)
+    plain = builtin_value(value)
     if plain is not None:
         return encode(plain, handle, depth)
     if handle is not None:
@@ -108,30 +104,6 @@ def _has_methods(kind: type) -> bool:
                     callable(attr) or isinstance(attr, (classmethod, staticmethod, property))):
                 return True
     return False
-
-
-def _base_value(value):
-    """The plain value inside a subclass of a built-in type or a numpy number (None if neither).
-
-    A ``numpy.float64`` share is a float, an ``IntEnum`` an int, an ``OrderedDict`` a dict:
-    what crosses is the value the built-in type holds, read with the built-in type's own
-    methods, so an overridden ``__eq__`` or ``__str__`` does not come along.
-    """
-    for base, plain in ((bool, bool), (int, int.__int__), (float, float.__float__), (str, str.__str__),
-                        (bytes, bytes), (list, list), (tuple, tuple), (dict, lambda v: dict(dict.items(v))),
-                        (set, set), (frozenset, frozenset)):
-        if isinstance(value, base):
-            return plain(value)
-    module = type(value).__module__
-    if module != "numpy":
-        return None
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return None
 
 
 def decode(data, resolve=None, depth: int = 0):
@@ -244,55 +216,3 @@ def _str_map(value, values=str) -> dict:
 
 
 # -- messages: a 4-byte length, then JSON ------------------------------------------------------------
-_LENGTH = struct.Struct("!I")
-
-
-def write_message(sock, message: dict) -> None:
-    """Send one message (a JSON object) on a connected socket."""
-    body = json.dumps(message, separators=(",", ":"), allow_nan=False).encode()
-    if len(body) > MAX_MESSAGE:
-        raise WireError(f"a message of {len(body):,} bytes is larger than the limit of {MAX_MESSAGE:,}")
-    sock.sendall(_LENGTH.pack(len(body)) + body)
-
-
-def read_message(sock) -> dict:
-    """Receive one message; :class:`EOFError` if the other side closed the connection."""
-    (size,) = _LENGTH.unpack(_read_exactly(sock, _LENGTH.size))
-    return _parse(_read_exactly(sock, _checked(size)))
-
-
-def take_message(buffer: bytearray) -> dict | None:
-    """The first whole message in ``buffer`` (removed from it), or None while it is incomplete."""
-    if len(buffer) < _LENGTH.size:
-        return None
-    (size,) = _LENGTH.unpack_from(buffer)
-    end = _LENGTH.size + _checked(size)
-    if len(buffer) < end:
-        return None
-    body = bytes(buffer[_LENGTH.size:end])
-    del buffer[:end]
-    return _parse(body)
-
-
-def _checked(size: int) -> int:
-    if size > MAX_MESSAGE:
-        raise WireError(f"a message of {size:,} bytes is larger than the limit of {MAX_MESSAGE:,}")
-    return size
-
-
-def _parse(body: bytes) -> dict:
-    message = json.loads(body)
-    if type(message) is not dict:
-        raise WireError("a message must be a JSON object")
-    return message
-
-
-def _read_exactly(sock, size: int) -> bytes:
-    chunks, left = [], size
-    while left:
-        chunk = sock.recv(min(left, 1 << 20))
-        if not chunk:
-            raise EOFError("the other side closed the connection")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
