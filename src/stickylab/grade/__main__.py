@@ -8,6 +8,6 @@ import sys
 # command does without it.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from . import main  # noqa: E402
+from .cli import main  # noqa: E402
 
 sys.exit(main())

@@ -36,7 +36,8 @@ from urllib.parse import urlparse
 from aiohttp import web
 
 from ... import children
-from .. import CONFIG, _check_belongs
+from ..course import CONFIG
+from ..single import check_belongs
 from .. import sandbox as sb
 from . import NAME
 from .hub import HubUnreachable, HubUsers, token_of
@@ -225,7 +226,7 @@ def _notebook(body: bytes, assignment: str, asked: str, course: Path):
     except Exception as exc:
         raise ValueError(f"the request's body is not a notebook: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
-    _check_belongs(notebook, Path(name), assignment, course)
+    check_belongs(notebook, Path(name), assignment, course)
     return name, notebook
 
 

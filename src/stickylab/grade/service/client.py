@@ -72,7 +72,7 @@ def grade_remotely(notebook: Path, url: str, out, timeout: float = TIMEOUT) -> t
         ValueError: no token, or a bad URL.
         RuntimeError: the service refused or could not be reached (with its reason).
     """
-    from .. import _print_results
+    from ..terminal import print_results
 
     notebook = Path(notebook).resolve()
     if not notebook.is_file() or notebook.suffix != ".ipynb":
@@ -97,5 +97,5 @@ def grade_remotely(notebook: Path, url: str, out, timeout: float = TIMEOUT) -> t
         raise RuntimeError(f"the grading service at {url} answered with something that is not JSON: "
                            f"{exc}") from None
     results, score, total = from_json(report)
-    _print_results(results, score, total, out)
+    print_results(results, score, total, out)
     return score, total

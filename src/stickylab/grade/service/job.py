@@ -18,7 +18,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from .. import Course, self_grade
+from ..course import Course
+from ..single import self_grade
 from .report import to_json
 
 logger = logging.getLogger(__name__)

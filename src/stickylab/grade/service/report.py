@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from .. import TestResult, _printable
+from ..course import TestResult
+from ..terminal import printable
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ MESSAGE_LINES = 12
 def _message(result: TestResult) -> str:
     if result.passed or not result.message:
         return ""
-    return "\n".join(_printable(line) for line in result.message.splitlines()[:MESSAGE_LINES])
+    return "\n".join(printable(line) for line in result.message.splitlines()[:MESSAGE_LINES])
 
 
 def to_json(assignment: str, notebook: str, results: list[TestResult], score: float, total: float) -> dict:
