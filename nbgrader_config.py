@@ -87,9 +87,11 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
-# Repair metadata that learners damaged (duplicated cells, edited nbgrader metadata) before
-# nbgrader's own checks, so such a submission is graded instead of failing to grade.
+# Back the gradebook up before a run first writes grades to it. Repair metadata that learners
+# damaged (duplicated cells, edited nbgrader metadata) before nbgrader's own checks, so such a
+# submission is graded instead of failing to grade.
 c.Autograde.sanitize_preprocessors = [
+    "stickylab.grade.backup.BackupGradebook",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "stickylab.grade.repair.RepairCellMetadata",

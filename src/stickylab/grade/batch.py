@@ -302,7 +302,7 @@ class ClassGrading:
     # -- the work ----------------------------------------------------------------------------------
     def payload(self) -> dict:
         """What every worker task shares: configuration, the assignment's source, a gradebook copy."""
-        from .execute import backup_gradebook
+        from .backup import backup_gradebook
 
         saved = backup_gradebook(self.coursedir.db_url)
         log.info("Gradebook backed up to %s", saved)

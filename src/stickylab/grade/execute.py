@@ -16,18 +16,16 @@
 - Output is capped in bytes per cell and per notebook as it arrives; the notebook has a
   wall-clock budget; a kernel that ignores an interrupt is killed, and every cell after
   it is marked as not run, so the rest of the class is still graded.
-- Before the first notebook of a run, the gradebook is backed up beside itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
 import os
+import queue
 import selectors
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -46,29 +44,10 @@ from . import protocol
 from . import sandbox as sb
 from .names import defined_names
 
-__all__ = ["SandboxedExecute", "backup_gradebook"]
+__all__ = ["SandboxedExecute"]
 
 #: The files nbgrader itself keeps beside a submission (its time, and the secret its feedback is filed under).
 _NBGRADER_FILES = (Path("timestamp.txt"), Path("submission_secret.txt"))
-#: Gradebook backups kept beside it.
-BACKUPS_KEPT = 10
-_BACKED_UP: set[str] = set()
-
-
-def backup_gradebook(db_url: str) -> Path | None:
-    """Copy the SQLite gradebook at ``db_url`` to ``<db>.backup-<UTC time>``; keep the newest few."""
-    if not db_url.startswith("sqlite:///"):
-        return None
-    db = Path(db_url[len("sqlite:///"):])
-    if not db.is_file():
-        return None
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    target = db.with_name(f"{db.name}.backup-{stamp}")
-    with contextlib.closing(sqlite3.connect(db)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-    for old in sorted(db.parent.glob(f"{db.name}.backup-*"))[:-BACKUPS_KEPT]:
-        old.unlink(missing_ok=True)
-    return target
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -225,12 +204,6 @@ class SandboxedExecute(Execute):
         return self.nb, self.resources
 
     def _prepare(self, resources) -> None:
-        info = (resources or {}).get("nbgrader", {})
-        if info.get("db_url") and info["db_url"] not in _BACKED_UP:
-            _BACKED_UP.add(info["db_url"])
-            saved = backup_gradebook(info["db_url"])
-            if saved:
-                self.log.info("Gradebook backed up to %s", saved)
         safe = not (self.unsafe or sb.unsafe_requested())
         if safe:
             reason = sb.check()
@@ -278,12 +251,18 @@ class SandboxedExecute(Execute):
         self._quota: str | None = None
 
     def _forbidden(self, resources) -> list[Path]:
-        paths = [Path.home()]
-        config = self.config
-        with contextlib.suppress(Exception):
-            paths.append(Path(config.CourseDirectory.root))
-        with contextlib.suppress(Exception):
-            paths.append(Path(config.Exchange.root))
+        """What no sandbox may hold: home, the course root, a configured exchange, the gradebook, the source.
+
+        Read with nbgrader's own classes (the course root defaults to the folder nbgrader runs
+        in); a configuration that cannot be read stops grading here, so a sandbox never hides
+        less than it should without a word.
+        """
+        from nbgrader.coursedir import CourseDirectory
+
+        paths = [Path.home(), Path(CourseDirectory(config=self.config).root)]
+        exchange = self.config.get("Exchange", {}).get("root")
+        if exchange:
+            paths.append(Path(exchange))
         info = (resources or {}).get("nbgrader", {})
         if str(info.get("db_url", "")).startswith("sqlite:///"):
             paths.append(Path(info["db_url"][len("sqlite:///"):]))
@@ -474,7 +453,7 @@ class SandboxedExecute(Execute):
         for _ in range(1000):
             try:
                 get(timeout=0)
-            except Exception:           # queue.Empty: nothing more for now
+            except queue.Empty:         # nothing more for now
                 return
 
     # -- kernel health ------------------------------------------------------------------------------
@@ -484,7 +463,7 @@ class SandboxedExecute(Execute):
         while (left := deadline - time.monotonic()) > 0:
             try:
                 msg = run_sync(self.kc.shell_channel.get_msg)(timeout=min(left, 0.5))
-            except Exception:           # nothing yet: is there still a kernel to wait for?
+            except queue.Empty:         # nothing yet: is there still a kernel to wait for?
                 if not self._alive():
                     return False
                 continue
