@@ -230,42 +230,47 @@ def _notebook(body: bytes, assignment: str, asked: str, course: Path):
     return name, notebook
 
 
-def make_app(settings: Settings, users: HubUsers) -> web.Application:
-    """The aiohttp application of the service."""
-    grader = Grader(settings)
-    gate = Gate(settings.limits)
+class Service:
+    """The service's request handlers: who asks (through the hub), how often, and the grading."""
 
-    async def student(request: web.Request) -> str:
+    def __init__(self, settings: Settings, users: HubUsers):
+        self.settings, self.users = settings, users
+        self.grader = Grader(settings)
+        self.gate = Gate(settings.limits)
+
+    async def student(self, request: web.Request) -> str:
+        """The hub user whose token ``request`` carries, or :class:`Refused` saying why not."""
         token = token_of(request.headers.get("Authorization"))
         if token is None:
             raise Refused(401, "log in to the hub: send your JupyterHub API token as "
                                "'Authorization: token <token>' ($JUPYTERHUB_API_TOKEN in your server)",
                           {"WWW-Authenticate": "token"})
         try:
-            model = await users.user(token)
+            model = await self.users.user(token)
         except HubUnreachable as exc:
             logger.error("%s", exc)
             raise Refused(502, "the grading service could not reach the hub to check who you are") from None
         if not model:
             raise Refused(403, "the hub does not know this token: log in to the hub again")
-        refusal = users.refusal(model)
+        refusal = self.users.refusal(model)
         if refusal:
             raise Refused(403, refusal)
         return str(model["name"])
 
-    async def grade(request: web.Request) -> web.Response:
+    async def grade(self, request: web.Request) -> web.Response:
+        """``POST <prefix>grade/<assignment>``: the report, or a refusal with its status and reason."""
         request_id, started = uuid.uuid4().hex[:10], time.monotonic()
         assignment, user = request.match_info["assignment"], "-"
         try:
-            user = await student(request)
+            user = await self.student(request)
             try:
-                gate.enter(user)
+                self.gate.enter(user)
             except TooMany as exc:
                 raise Refused(429, exc.reason, {"Retry-After": str(int(exc.retry_after))}) from None
             try:
-                report = await _graded(request, assignment, request_id)
+                report = await self._graded(request, assignment, request_id)
             finally:
-                gate.leave(user)
+                self.gate.leave(user)
         except Refused as refused:
             logger.info("%s %s %s: %s %s", request_id, user, assignment[:80], refused.status, refused.message)
             return web.json_response({"error": refused.message, "status": refused.status},
@@ -274,7 +279,8 @@ def make_app(settings: Settings, users: HubUsers) -> web.Application:
                     report["max_score"], time.monotonic() - started)
         return web.json_response(report)
 
-    async def _graded(request: web.Request, assignment: str, request_id: str) -> dict:
+    async def _graded(self, request: web.Request, assignment: str, request_id: str) -> dict:
+        settings = self.settings
         if assignment not in settings.assignments:
             shown = assignment if _ASSIGNMENT.match(assignment) and len(assignment) <= 80 else assignment[:80]
             raise Refused(400, f"unknown assignment {shown!r}: this service grades "
@@ -289,15 +295,20 @@ def make_app(settings: Settings, users: HubUsers) -> web.Application:
                                                      request.query.get("notebook", ""), settings.course)
         except ValueError as exc:
             raise Refused(400, str(exc)) from None
-        return await grader.grade(assignment, name, notebook, request_id)
+        return await self.grader.grade(assignment, name, notebook, request_id)
 
-    async def hello(request: web.Request) -> web.Response:
-        return web.json_response({"service": settings.name,
-                                  "grades": f"POST {settings.prefix}grade/<assignment>"})
+    async def hello(self, request: web.Request) -> web.Response:
+        """``GET <prefix>``: what this service is and how to ask it."""
+        return web.json_response({"service": self.settings.name,
+                                  "grades": f"POST {self.settings.prefix}grade/<assignment>"})
 
+
+def make_app(settings: Settings, users: HubUsers) -> web.Application:
+    """The aiohttp application of the service."""
+    service = Service(settings, users)
     app = web.Application(client_max_size=settings.max_bytes)
-    app.router.add_get(settings.prefix, hello)
-    app.router.add_post(settings.prefix + "grade/{assignment}", grade)
+    app.router.add_get(settings.prefix, service.hello)
+    app.router.add_post(settings.prefix + "grade/{assignment}", service.grade)
     return app
 
 
