@@ -21,13 +21,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import queue
-import selectors
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -39,9 +35,10 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Any, Bool, Integer, Unicode
 
-from ..grading import WALL_SLACK
 from . import protocol
 from . import sandbox as sb
+from .output_caps import CappedOutputs
+from .verdict_client import FreshInterpreters, VerdictClient, error_output
 from .names import defined_names
 
 __all__ = ["SandboxedExecute"]
@@ -65,92 +62,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
-def _spawn(box: sb.Sandbox, argv: list[str], stdout, stderr, **env) -> subprocess.Popen:
-    """``argv`` started in ``box`` (its sandbox where enabled, its limits always), in its scratch folder."""
-    environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg", **env)
-    environment.pop("JPY_PARENT_PID", None)
-    return subprocess.Popen(box.launcher(box.command(argv)), stdin=subprocess.PIPE, stdout=stdout,
-                            stderr=stderr, cwd=box.scratch, env=environment, start_new_session=True)
-
-
-class _Verdict:
-    """The clean process that runs test cells (see :mod:`stickylab.grade.verdict`)."""
-
-    def __init__(self, workspace: Path, box: sb.Sandbox, log, fresh=None):
-        self.workspace, self.box, self.log = workspace, box, log
-        self.proc: subprocess.Popen | None = None
-        self.setup: list[str] = []
-        self.fresh = fresh      # seed -> socket path of a fresh interpreter running the learner's cells
-        self.names: list[str] = []
-
-    def start(self) -> None:
-        """Start the process; tell it the learner's names it may use; run the setup cells seen so far."""
-        self.stderr = open(self.workspace / "verdict.log", "ab")
-        self.proc = _spawn(self.box, [sys.executable, "-m", "stickylab.grade.verdict"], subprocess.PIPE,
-                           self.stderr)
-        self._ask(protocol.names(self.names), 120)
-        for source in self.setup:
-            self._ask(protocol.setup(source), 120)
-
-    def add_setup(self, source: str) -> None:
-        """An instructor's locked cell (the imports): run now and after any restart."""
-        self.setup.append(source)
-        if self.proc is not None:
-            self._ask(protocol.setup(source), 120)
-
-    def run(self, source: str, socket_path: str | None, timeout: float, idle=None, cells=()) -> list[dict]:
-        """The outputs of one test cell; ``idle()`` is called every 50 ms while it runs.
-
-        ``cells`` are the learner's code cells run so far (for checks that read their source).
-        """
-        if self.proc is None or self.proc.poll() is not None:
-            self.start()
-        try:
-            return self._ask(protocol.run(source, socket_path, timeout, cells), timeout * WALL_SLACK + 15,
-                             idle)["outputs"]
-        except (TimeoutError, OSError, EOFError, ValueError, KeyError) as exc:
-            self.log.error("The test process failed on a test cell (%s); restarting it", exc)
-            self.stop()
-            return [_error_output("GradingError", f"the tests of this cell could not finish ({exc})")]
-
-    def _ask(self, message: dict, seconds: float, idle=None) -> dict:
-        """Send ``message``; answer the process's requests for fresh interpreters until it replies."""
-        self._send(message)
-        deadline = time.monotonic() + seconds
-        while True:
-            with selectors.DefaultSelector() as sel:
-                sel.register(self.proc.stdout, selectors.EVENT_READ)
-                while not sel.select(min(0.05, max(0.0, deadline - time.monotonic()))):
-                    if time.monotonic() >= deadline:
-                        raise TimeoutError(f"no answer within {seconds:g} s")
-                    if idle is not None:
-                        idle()
-            try:
-                reply = protocol.receive(self.proc.stdout.fileno())
-            except EOFError:
-                raise OSError("the test process exited") from None
-            if reply.get("op") != "fresh":
-                return reply
-            seeds = [int(s) for s in reply.get("seeds", [])][:8]
-            self._send(protocol.sockets([self.fresh(seed) for seed in seeds]))
-
-    def _send(self, message: dict) -> None:
-        protocol.send(self.proc.stdin.fileno(), message)
-
-    def stop(self) -> None:
-        """Kill the process and everything it started."""
-        if self.proc is not None:
-            with contextlib.suppress(Exception):
-                sb.kill_tree(self.proc)
-            self.proc = None
-            self.stderr.close()
-
-
-def _error_output(ename: str, evalue: str) -> dict:
-    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
-
-
-class SandboxedExecute(Execute):
+class SandboxedExecute(CappedOutputs, Execute):
     """Execute a submission with the learner's code sandboxed and the tests in a clean process."""
 
     unsafe = Bool(False, help=(
@@ -160,9 +72,6 @@ class SandboxedExecute(Execute):
     cpu_seconds = Integer(300, help="CPU seconds of the learner's kernel for one notebook").tag(config=True)
     memory_bytes = Integer(3 << 30, help="Address space of each sandboxed process").tag(config=True)
     processes = Integer(256, help="Processes and threads of the sandbox's user").tag(config=True)
-    max_cell_output = Integer(64_000, help="Bytes of output kept per learner cell (a default-size "
-                              "matplotlib plot is about 40 kB)").tag(config=True)
-    max_notebook_output = Integer(200_000, help="Bytes of output kept per notebook").tag(config=True)
     interrupt_grace = Integer(5, help="Seconds a kernel has to obey an interrupt before it is killed"
                               ).tag(config=True)
     scratch_root = Unicode("", help="Where scratch folders are made (default: the system's temp folder)"
@@ -198,7 +107,7 @@ class SandboxedExecute(Execute):
             self._stop("the kernel running your notebook died")
         finally:
             self._verdict.stop()
-            self._end_fresh()
+            self._fresh.stop_all()
             shutil.rmtree(self._workspace, ignore_errors=True)
             shutil.rmtree(self._rpc, ignore_errors=True)
         return self.nb, self.resources
@@ -237,11 +146,11 @@ class SandboxedExecute(Execute):
         self._box.prepare()
         verdict_box.prepare()
         self._socket = str(rpc / "learner.sock")
-        self._verdict = _Verdict(self._workspace, verdict_box, self.log, fresh=self._fresh)
+        self._fresh = FreshInterpreters(self._workspace, rpc, self._box)
+        self._verdict = VerdictClient(self._workspace, verdict_box, self.log, fresh=self._start_fresh)
         self._verdict.names = self._wanted_names(resources)
         self._watch = sb.FolderQuota(rpc, self.socket_folder_bytes, self._over_quota)
         self._sources: list[str] = []
-        self._fresh_procs: list[subprocess.Popen] = []
         self._rpc = rpc
         self._deadline = time.monotonic() + self.notebook_seconds
         self._stopped: str | None = None
@@ -356,7 +265,7 @@ class SandboxedExecute(Execute):
         if meta.get("locked") and not meta.get("solution"):
             self._verdict.add_setup(cell.source)
         if self._stopped is not None:
-            cell.outputs = [_error_output("NotRun", f"this cell was not run: {self._stopped}")]
+            cell.outputs = [error_output("NotRun", f"this cell was not run: {self._stopped}")]
             return cell, self.resources
         self._sources.append(cell.source)
         self._run_learner(cell, index)
@@ -370,7 +279,7 @@ class SandboxedExecute(Execute):
         except DeadKernelError:
             why = self._quota or ("the kernel running your notebook died here (it exited, was killed, or "
                                   "went past its memory or CPU limit)")
-            cell.outputs.append(_error_output("DeadKernelError", why))
+            cell.outputs.append(error_output("DeadKernelError", why))
             self._stop("the kernel running your notebook died in an earlier cell")
             return
         finally:
@@ -383,43 +292,24 @@ class SandboxedExecute(Execute):
             if not self._responsive():
                 self._kill("a cell did not stop when interrupted at its time limit")
 
-    def _fresh(self, seed: int) -> str:
-        """Start the learner's cells in a fresh sandboxed interpreter with ``PYTHONHASHSEED=seed``."""
-        n = len(self._fresh_procs)
-        scratch = self._workspace / f"fresh-{n}"
-        socket_path = str(self._rpc / f"fresh-{n}.sock")
-        box = sb.Sandbox(scratch, self._box.forbidden, self._box.limits, extra_binds=[self._rpc],
-                         enabled=self._box.enabled)
-        box.prepare()
-        with open(self._workspace / f"fresh-{n}.log", "ab") as log:
-            proc = _spawn(box, [sys.executable, "-m", "stickylab.grade.fresh", socket_path], log, log,
-                          PYTHONHASHSEED=str(seed))
-        self._fresh_procs.append(proc)
-        with contextlib.suppress(OSError):
-            proc.stdin.write(json.dumps(self._sources).encode())
-            proc.stdin.close()
-        return socket_path
-
     def _over_quota(self, used: int) -> None:
         """Called from the quota's thread: stop every process of the learner's (the kernel's sandbox too)."""
         self._quota = (f"your code wrote {used:,} bytes into the folder it shares with the grader "
                        f"(at most {self.socket_folder_bytes:,} are allowed)")
         self.log.warning("Stopping the learner's code: %s", self._quota)
         self._kill_kernel_tree()
-        self._end_fresh()
+        self._fresh.stop_all()
 
-    def _end_fresh(self) -> None:
-        for proc in self._fresh_procs:
-            with contextlib.suppress(Exception):
-                sb.kill_tree(proc)
-        self._fresh_procs.clear()
+    def _start_fresh(self, seed: int) -> str:
+        """A fresh interpreter running the learner's cells so far with ``PYTHONHASHSEED=seed``; its socket."""
+        return self._fresh.start(seed, self._sources)
 
     def _run_test(self, cell) -> None:
         """Run a test cell in the clean process, with the learner's kernel serving its names meanwhile."""
         self.code_cells_executed += 1
         cell.execution_count = self.code_cells_executed
         if self._stopped is not None:
-            cell.outputs = [_error_output("NotRun", f"the tests could not run: {self._stopped}")]
+            cell.outputs = [error_output("NotRun", f"the tests could not run: {self._stopped}")]
             return
         serve_id = self.kc.execute(protocol.SERVE.format(path=self._socket), silent=True, store_history=False,
                                    allow_stdin=False, stop_on_error=False)
@@ -427,7 +317,7 @@ class SandboxedExecute(Execute):
             outputs = self._verdict.run(cell.source, self._socket, float(self.timeout or 30),
                                         idle=self._drain_output, cells=self._sources)
         finally:
-            self._end_fresh()
+            self._fresh.stop_all()
         self._drain_output()
         cell.outputs = [new_output(o["output_type"], **{k: v for k, v in o.items() if k != "output_type"})
                         for o in outputs]
@@ -502,55 +392,3 @@ class SandboxedExecute(Execute):
     def _stop(self, why: str) -> None:
         if self._stopped is None:
             self._stopped = why
-
-    # -- output -------------------------------------------------------------------------------------
-    def output(self, outs, msg, display_id, cell_index):
-        """Keep an output only while the cell and the notebook are under their byte limits."""
-        content = msg.get("content", {})
-        if not self._room(content, cell_index, msg.get("msg_type") == "stream"):
-            return None
-        return super().output(outs, msg, display_id, cell_index)
-
-    def _room(self, content: dict, cell_index: int, stream: bool) -> bool:
-        """Count ``content`` against the byte limits; False (and counted as cut) if it does not fit.
-
-        A stream's text is cut to what fits instead.
-        """
-        size = _size(content)
-        room = min(self.max_cell_output - self._cell_bytes.get(cell_index, 0),
-                   self.max_notebook_output - self._notebook_bytes)
-        if size > room:
-            if stream and room > 0:
-                content["text"] = content.get("text", "")[:room]
-                self._cut[cell_index] = self._cut.get(cell_index, 0) + size - room
-                size = room
-            else:
-                self._cut[cell_index] = self._cut.get(cell_index, 0) + size
-                return False
-        self._cell_bytes[cell_index] = self._cell_bytes.get(cell_index, 0) + size
-        self._notebook_bytes += size
-        return True
-
-    def _update_display_id(self, display_id, msg):
-        """An update of earlier displays: what it writes into each counts against the notebook's limit."""
-        places = sum(len(ix) for ix in self._display_id_map.get(display_id, {}).values())
-        size = _size(msg.get("content", {})) * places
-        if self._notebook_bytes + size > self.max_notebook_output:
-            self._cut[-1] = self._cut.get(-1, 0) + size
-            return
-        self._notebook_bytes += size
-        super()._update_display_id(display_id, msg)
-
-    def handle_comm_msg(self, outs, msg, cell_index):
-        """Widget messages are not kept: a graded notebook keeps no widget state, and none can fail it."""
-
-    def set_widgets_metadata(self):
-        """No widget state in a graded notebook (see :meth:`handle_comm_msg`)."""
-
-
-def _size(content: dict) -> int:
-    """Bytes an output message would add to the notebook (all of it: text, data, metadata, error)."""
-    try:
-        return len(json.dumps(content, default=str))
-    except (TypeError, ValueError, RecursionError):
-        return 1 << 40          # cannot even be measured: never fits
