@@ -88,10 +88,12 @@ class Fail(_InstanceEvent):
     ``detect`` is how long the balancer takes to notice (seconds, default 0: at once).
     Until ``at + detect`` the instance stays in the pool as it was, routers keep sending
     it requests, and those requests fail. Health checks set that window: HAProxy's
-    default ``inter 2s fall 3`` marks a server DOWN after three failed checks two seconds
-    apart: 4 to 6 s after a crash (the first failing check comes 0 to 2 s after it), up to
-    about 8 s when the host vanishes and each check waits out its timeout [HAProxy
-    configuration.txt, "inter" and "fall"].
+    default ``inter 2s fall 3`` marks a server DOWN after three failed checks. A process
+    that refuses connections fails each check at once, so that takes 4 to 6 s (the first
+    failing check comes 0 to 2 s after the crash). A host that goes silent makes each check
+    wait out its timeout (``inter``, 2 s, unless ``timeout check`` is set) before the next
+    starts ``inter`` later: about 10 to 12 s [HAProxy configuration.txt, "inter", "fall"
+    and "timeout check"].
     """
 
     detect: float = ruled(_detect, 0.0)
