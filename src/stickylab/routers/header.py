@@ -10,12 +10,19 @@ __all__ = ["HeaderHash"]
 
 
 class HeaderHash(Router):
-    """Hash a header's value to pick the instance (Envoy's ``hash_policy`` on a header).
+    """Hash a header's value to pick the instance (HAProxy ``balance hdr(NAME)``, map-based).
+
+    The hash is taken modulo the healthy instances, as HAProxy's default ``hash-type
+    map-based`` does over the running servers, so changing their number moves most keys.
+    Envoy's header ``hash_policy`` differs: it feeds only its ring hash and Maglev load
+    balancers, where a failed host moves only its own keys; that is
+    ``ConsistentHash(key="header:NAME")``.
 
     It needs the application's cooperation: clients must send the header (here, after
-    login, ``X-User-Id`` and a bearer token). A request without it goes to ``fallback``;
-    Envoy, when no hash policy yields a value, picks at random, which is the default.
-    The hash is taken modulo the healthy instances, so changing their number moves most keys.
+    login, ``X-User-Id`` and a bearer token). A request without it goes to ``fallback``:
+    random by default, as Envoy picks when no hash policy yields a value; HAProxy's
+    ``hdr`` falls back to round robin (``fallback=RoundRobin()``) [HAProxy
+    configuration.txt, "balance" and "hash-type"; Envoy route_components.proto].
     """
 
     def __init__(self, header: str = "X-User-Id", fallback: Router | None = None):
