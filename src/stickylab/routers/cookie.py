@@ -44,11 +44,10 @@ class CookieInsert(Router):
       ``persist=True`` copies HAProxy's ``option persist`` without ``option redispatch``
       (which would retry a failed connection on another server): the request goes to
       the dead instance anyway, and fails [HAProxy configuration.txt].
-    - ``max_idle`` is a sliding expiry (HAProxy ``maxidle``; ALB's duration, refreshed
-      on every response); ``max_life`` an absolute one counted from the first visit
-      (HAProxy ``maxlife``). Both are carried, signed, in the cookie itself: the
-      balancer keeps no table. ``max_age`` is the browser-side lifetime; ``None`` makes a
-      session cookie, gone when the browser closes.
+    - ``max_idle`` is a sliding expiry (HAProxy ``maxidle``); ``max_life`` an absolute
+      one counted from the first visit (HAProxy ``maxlife``). Both are carried, signed, in
+      the cookie itself: the balancer keeps no table. ``max_age`` is the browser-side
+      lifetime; ``None`` makes a session cookie, gone when the browser closes.
     - ``secret`` is the signing key; by default each router draws a random one, so cookie
       values differ from run to run (where clients go does not).
     """
@@ -84,7 +83,13 @@ class CookieInsert(Router):
 
     @classmethod
     def alb(cls, duration: float = 86400.0, **kwargs) -> CookieInsert:
-        """AWS ALB duration-based stickiness: cookie ``AWSALB``, expiry sliding on every request."""
+        """AWS ALB duration-based stickiness: cookie ``AWSALB``, kept for ``duration`` (1 s to 7 days).
+
+        The guide gives the stickiness duration the balancer enforces (1 day by default),
+        not whether it restarts with each request; this model makes it a sliding expiry
+        (``max_idle``) [AWS ELB user guide, "Sticky sessions for your Application Load
+        Balancer"].
+        """
         if not 1 <= duration <= 7 * 86400:
             raise ValueError(f"ALB stickiness duration must be 1 s to 7 days, got duration={duration!r}")
         return cls("AWSALB", max_idle=duration, max_age=duration, **kwargs)
