@@ -196,6 +196,7 @@ def _nothing_done(root) -> bool:
     return not (root / "autograded").exists() and not list(root.glob("gradebook.db*"))
 
 
+@pytest.mark.slow
 def test_an_unknown_assignment_is_named_with_the_known_ones(bare_course):
     run = _command("stickylab.grade", "class", "no_such_thing", "--workers", "2", cwd=bare_course.root)
     assert run.returncode == 2
@@ -218,12 +219,14 @@ def test_a_bad_number_of_workers_is_named(bare_course, workers):
     assert _nothing_done(bare_course.root)
 
 
+@pytest.mark.slow
 def test_an_assignment_not_generated_says_what_to_run(bare_course):
     run = _command("stickylab.grade", "class", A, cwd=bare_course.root)
     assert run.returncode == 2
     assert f"nbgrader generate_assignment {A}" in run.stderr, run.stderr
 
 
+@pytest.mark.slow
 def test_no_submissions_is_said_plainly(tmp_path):
     tmp_path = tmp_path / ("a-long-temporary-folder-" * 3)      # too long for a socket beneath it
     course = Course(tmp_path / "course", subs.ROOT, [A])
@@ -326,6 +329,7 @@ def test_a_student_whose_worker_was_lost_scores_zero_with_the_reason_in_the_grad
     assert results and all("KilledWorker" in r.message for r in results)
 
 
+@pytest.mark.slow
 def test_nbgrader_reuses_one_engine_per_gradebook_and_grades_the_same(tmp_path):
     """``reuse.install``: Gradebooks on one URL share an engine, and what they store is unchanged."""
     from nbgrader import api

@@ -39,6 +39,7 @@ def _configured_collect(global_config: Path) -> str:
                           text=True, check=True).stdout.strip()
 
 
+@pytest.mark.slow
 def test_the_course_collects_with_safe_collect_unless_a_hub_chose_its_own(tmp_path):
     assert _configured_collect(tmp_path) == "stickylab.grade.exchange.SafeCollect"
     (tmp_path / "nbgrader_config.py").write_text(f"c = get_config()\nc.ExchangeFactory.collect = {STOCK!r}\n")

@@ -221,6 +221,7 @@ def test_an_unknown_assignment_is_named(service):
     assert "unknown assignment '99_nothing'" in answer["error"] and A in answer["error"]
 
 
+@pytest.mark.slow
 def test_a_notebook_of_another_assignment_is_named(service):
     status, answer, _ = post(service, A, _bytes(subs.release(OTHER)), "token-fay")
     assert status == 400

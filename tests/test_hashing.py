@@ -70,6 +70,7 @@ def test_mix64_is_a_bijection_on_a_range():
     assert len(np.unique(KEYS)) == K
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(max_size=12), min_size=1, max_size=20))
 def test_every_lookup_path_agrees_for_string_keys(tables, keys):

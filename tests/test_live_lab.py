@@ -113,6 +113,7 @@ def test_an_exception_inside_the_lab_leaves_no_process():
     assert gone(pids)
 
 
+@pytest.mark.slow
 def test_a_killed_parent_leaves_no_orphan(tmp_path):
     """SIGKILL the process that holds a Lab (a kernel restart does no better): its backends exit."""
     code = ("import sys, time\nfrom stickylab import live\n"
