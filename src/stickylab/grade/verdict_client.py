@@ -22,6 +22,7 @@ from pathlib import Path
 
 from nbformat.v4 import new_output
 
+from .. import children
 from ..grading import WALL_SLACK
 from . import protocol
 from . import sandbox as sb
@@ -35,11 +36,15 @@ def error_output(ename: str, evalue: str) -> dict:
 
 
 def _spawn(box: sb.Sandbox, argv: list[str], stdout, stderr, **env) -> subprocess.Popen:
-    """``argv`` started in ``box`` (its sandbox where enabled, its limits always), in its scratch folder."""
+    """``argv`` started in ``box`` (its sandbox where enabled, its limits always), in its scratch folder.
+
+    Started by :func:`stickylab.children.start`, so it dies with the grader even where no
+    sandbox holds it (``--unsafe``).
+    """
     environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg", **env)
     environment.pop("JPY_PARENT_PID", None)
-    return subprocess.Popen(box.launcher(box.command(argv)), stdin=subprocess.PIPE, stdout=stdout,
-                            stderr=stderr, cwd=box.scratch, env=environment, start_new_session=True)
+    return children.start(box.launcher(box.command(argv)), stdin=subprocess.PIPE, stdout=stdout,
+                          stderr=stderr, cwd=box.scratch, env=environment)
 
 
 class VerdictClient:
