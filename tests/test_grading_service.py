@@ -112,6 +112,8 @@ def hub():
     server.server_close()
 
 
+# The tests that use it are marked slow: it takes about 10 s to start (a course generated, then a
+# service process started on it).
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, hub):
     tmp = tmp_path_factory.mktemp("service")
@@ -166,6 +168,7 @@ def _bytes(nb) -> bytes:
 
 
 # -- who may ask ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_service_says_how_it_checks_tokens(service):
     how = "jupyterhub HubAuth"
     try:
@@ -198,6 +201,7 @@ def test_both_ways_of_asking_the_hub_agree(hub, client, monkeypatch):
         HubUsers("hub", SERVICE)
 
 
+@pytest.mark.slow
 def test_a_request_without_a_token_is_refused(service):
     status, answer, headers = post(service, A, _bytes(subs.release(A)))
     assert status == 401 and "JupyterHub API token" in answer["error"]
@@ -209,12 +213,14 @@ def test_a_request_without_a_token_is_refused(service):
     ("token-noscope", SCOPE),
     ("token-service", "only hub users grade here"),
 ])
+@pytest.mark.slow
 def test_a_token_that_may_not_grade_is_refused(service, token, reason):
     status, answer, _ = post(service, A, _bytes(subs.release(A)), token)
     assert status == 403 and reason in answer["error"], answer
 
 
 # -- what is asked, checked before grading --------------------------------------------------------------
+@pytest.mark.slow
 def test_an_unknown_assignment_is_named(service):
     status, answer, _ = post(service, "99_nothing", _bytes(subs.release(A)), "token-eve")
     assert status == 400
@@ -233,16 +239,19 @@ def test_a_notebook_of_another_assignment_is_named(service):
     (b'{"cells": "nope"}', "JSON but not a notebook"),
     (b"\xff\xfe", "not a notebook"),
 ])
+@pytest.mark.slow
 def test_a_body_that_is_not_a_notebook_is_refused(service, body, reason):
     status, answer, _ = post(service, A, body, "token-gus")
     assert status == 400 and reason in answer["error"], answer
 
 
+@pytest.mark.slow
 def test_a_notebook_too_large_is_refused(service):
     status, answer, _ = post(service, A, b" " * 8_100_000, "token-jon")
     assert status == 413 and "larger than the 8,000,000 bytes" in answer["error"], answer
 
 
+@pytest.mark.slow
 def test_more_requests_a_minute_than_allowed_get_429(service):
     for _ in range(PER_MINUTE):
         status, _, _ = post(service, A, b"{}", "token-dee")
@@ -334,6 +343,7 @@ def test_the_student_command_says_what_it_needs(tmp_path, monkeypatch, capsys):
     assert "must be http(s)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_student_command_passes_on_a_refusal(service, tmp_path, monkeypatch, capsys):
     path = tmp_path / "99_nothing" / "mine.ipynb"
     path.parent.mkdir()
@@ -365,6 +375,7 @@ def test_nothing_of_the_course_is_left_where_a_student_could_read_it(service):
     assert service["course"].root not in scratch[0].parents
 
 
+@pytest.mark.slow
 def test_the_service_stops_cleanly_and_removes_its_scratch(tmp_path):
     """A second service, started and stopped: its scratch folder goes with it (bad flags first)."""
     course = Course(tmp_path / "course", subs.ROOT, [A])
