@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 
+from . import children
 from .browser import Browser
 from .builtin_values import builtin_value
 from .model import NoHealthyInstance, Pool, Request, Response
@@ -595,16 +596,15 @@ def _start_probe(source: str, probe: str, seed: int) -> subprocess.Popen:
     script = (_PRELUDE + source + "\nimport json as _json\n"
               f"print('\\n@@probe@@' + _json.dumps(repr({probe})))\n")
     env = dict(os.environ, PYTHONHASHSEED=str(seed))
-    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    return children.start([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=env)
 
 
 def _probe_answer(proc: subprocess.Popen, seconds: float) -> str:
     try:
-        stdout, stderr = proc.communicate(timeout=seconds)
+        stdout, stderr = (text.decode(errors="replace") for text in proc.communicate(timeout=seconds))
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
+        children.kill(proc)
         raise AssertionError(f"a fresh Python process running your cell did not finish "
                              f"within {seconds:g} s") from None
     marker = stdout.rfind("@@probe@@")
@@ -636,8 +636,7 @@ def same_across_restarts(obj, probe: str, seeds: Iterable[int] = (1, 2, 3),
         finally:
             for proc in procs.values():
                 if proc.poll() is None:
-                    proc.kill()
-                    proc.communicate()
+                    children.kill(proc)
     first = answers[seeds[0]]
     for seed in seeds[1:]:
         if answers[seed] != first:
