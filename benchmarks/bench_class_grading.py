@@ -63,8 +63,9 @@ def modes(cores: int) -> dict[str, list[str]]:
     """Mode name -> the command (after ``python -m``) without the assignment."""
     found = {"stock nbgrader": ["nbgrader", "autograde"]}
     for workers in sorted({1, 2, cores}):
-        name = f"class, {workers} worker{'s' if workers > 1 else ''}{' (all cores)' if workers == cores else ''}"
-        found[name] = [
+        plural = "s" if workers > 1 else ""
+        everything = " (all cores)" if workers == cores else ""
+        found[f"class, {workers} worker{plural}{everything}"] = [
             "stickylab.grade", "class", "--workers", str(workers)]
     return found
 
@@ -76,7 +77,8 @@ def run_mode(template: Path, work: Path, command: list[str], assignment: str) ->
     argv = [*command[:2], assignment, *command[2:]]
     seconds, run = timed(argv, work)
     if run.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({run.returncode}):\n{run.stdout[-2000:]}{run.stderr[-3000:]}")
+        raise SystemExit(f"{' '.join(argv)} failed ({run.returncode}):\n"
+                         f"{run.stdout[-2000:]}{run.stderr[-3000:]}")
     startup, _ = timed(argv, work)      # again: every submission graded already, so only the start-up
     return seconds, startup, scores(work, assignment)
 
@@ -85,7 +87,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=8)
     parser.add_argument("--assignment", default=subs.ATTACKED)
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each mode, interleaved; the best counts")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each mode, interleaved; the best counts")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
     print(f"{args.students} students of {args.assignment}, {cores} cores, load average "
