@@ -1,7 +1,7 @@
 """One check of the router a learner hands over: the simulator and the live lab refuse the same things.
 
-``sl.routers.as_router`` is the check both call; the lab's tests here build a Lab without
-starting it, so no process runs.
+``sl.routers.as_router`` is the check the simulator, the lab and its proxy call; the tests
+here build a Lab or a Proxy without starting it, so no process or server runs.
 """
 
 import pytest
@@ -64,9 +64,17 @@ def test_the_live_lab_refuses_what_the_simulator_refuses(value, message):
         live.Lab(value)
 
 
+@pytest.mark.parametrize("value, message", BAD)
+def test_the_live_proxy_refuses_them_too(value, message):
+    live = pytest.importorskip("stickylab.live", reason="the live lab needs aiohttp (requirements.txt)")
+    with pytest.raises(TypeError, match=message):
+        live.Proxy(value)
+
+
 def test_the_live_lab_runs_the_router_it_is_given_and_the_simulator_a_copy(small):
     live = pytest.importorskip("stickylab.live", reason="the live lab needs aiohttp (requirements.txt)")
     router = sl.routers.CookieInsert()
     assert live.Lab(router).router is router
     assert isinstance(live.Lab("RoundRobin").router, sl.routers.RoundRobin)
+    assert live.Proxy(router).router is router
     assert sl.simulate(small.replace(users=20, duration=30.0), router).router is not router

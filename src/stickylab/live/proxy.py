@@ -46,7 +46,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
 from ..model import Cookie, Cookies, Headers, NoHealthyInstance, Pool, Request, Response
-from ..routers import Router
+from ..routers import Router, as_router
 from .cookies import BadCookie, parse_cookie_header, parse_set_cookie
 from .procs import until_stopped
 
@@ -101,7 +101,8 @@ class Proxy:
     """A reverse proxy on ``host:port`` routing with ``router`` over ``backends`` (id -> ``host:port``).
 
     Args:
-        router: any :class:`~stickylab.Router`, used as given (its tables can be inspected).
+        router: any :class:`~stickylab.Router`, used as given (its tables can be inspected), or a
+            router name; checked as the simulator checks it (:func:`stickylab.routers.as_router`).
         backends: instance id -> ``"host:port"``, in creation order.
         host: the address to listen on: loopback unless told otherwise.
         port: 0 picks a free port (see :attr:`port` after :meth:`start`).
@@ -117,13 +118,12 @@ class Proxy:
             aiohttp's own default is an hour, which lets slow clients hold connections).
     """
 
-    def __init__(self, router: Router, backends: dict[str, str] | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, health_interval: float = 0.5, fall: int = 3, check_timeout: float = 2.0,
+    def __init__(self, router: Router | str, backends: dict[str, str] | None = None, *,
+                 host: str = "127.0.0.1", port: int = 0, health_interval: float = 0.5, fall: int = 3,
+                 check_timeout: float = 2.0,
                  retries: int = 1, timeout: float = 10.0, client_timeout: float = 10.0,
                  keepalive_timeout: float = 75.0):
-        if not isinstance(router, Router):
-            raise TypeError(f"router must be a stickylab Router, got {router!r}")
-        self.router, self.host, self.port = router, host, port
+        self.router, self.host, self.port = as_router(router), host, port
         self.members: dict[str, _Member] = {iid: _Member(addr) for iid, addr in (backends or {}).items()}
         self.pool = Pool(load=self._load)
         self.health_interval, self.fall, self.retries, self.timeout = health_interval, fall, retries, timeout
