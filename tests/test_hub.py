@@ -124,8 +124,8 @@ def test_a_hub_s_global_nbgrader_config_does_not_reach_the_tests(tmp_path):
     assert exchange(suite) == str(ROOT / ".exchange")
     again = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
              f"--basetemp={tmp_path / 'nested'}",
-             "tests/test_class_workflow.py::test_the_repository_exchange_is_used_on_one_machine",
-             "tests/test_class_workflow.py::test_a_hub_s_global_exchange_is_not_overridden"]
+             "tests/grade/test_class_workflow.py::test_the_repository_exchange_is_used_on_one_machine",
+             "tests/grade/test_class_workflow.py::test_a_hub_s_global_exchange_is_not_overridden"]
     done = subprocess.run(_with_etc_jupyter(hostile, again), cwd=ROOT, env=plain, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:]

@@ -11,7 +11,7 @@ makes those processes keep one engine per database URL and one validator per sch
 Neither changes what nbgrader computes: an engine is a factory of connections (a ``Gradebook``
 still opens and closes its own session, and ``Engine.dispose`` on close only empties the
 connection pool), and the validator raises the error ``jsonschema.validate`` raises. The
-names replaced are pinned by tests (``tests/test_grading_class.py``), so an nbgrader that stops
+names replaced are pinned by tests (``tests/grade/test_grading_class.py``), so an nbgrader that stops
 using them fails there by name.
 """
 

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "course"
 START = "00_start"   # the start page: the map and the glossary, not a lesson
 # The course in order, each lesson with the exercises it sends the learner to (README's "The course,

@@ -1,6 +1,6 @@
 """``python -m stickylab.jupyter``: the README's command that opens the course in JupyterLab.
 
-The browser journeys (tests/test_journeys.py) use this launcher for everything they check in
+The browser journeys (tests/jupyter/test_journeys.py) use this launcher for everything they check in
 the page; these tests check its settings, and that the server starts as root and as a
 regular user.
 """
@@ -23,7 +23,7 @@ import pytest
 
 from stickylab import jupyter as lab
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(**extra) -> dict:

@@ -36,7 +36,7 @@ import nbformat
 import pytest
 import submissions as subs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(__file__).resolve().parent / ".journeys"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 VIEWPORT = {"width": 1366, "height": 768}
@@ -168,7 +168,7 @@ def browser():
 @pytest.fixture(scope="module")
 def shots():
     SHOTS.mkdir(exist_ok=True)
-    (SHOTS / ".gitignore").write_text("# screenshots of the browser journeys (tests/test_journeys.py)\n*\n")
+    (SHOTS / ".gitignore").write_text("# screenshots of the browser journeys (test_journeys.py)\n*\n")
     return SHOTS
 
 

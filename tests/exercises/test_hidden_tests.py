@@ -1,6 +1,6 @@
 """Every reference submission against the source's tests, hidden ones included, run in this process.
 
-The nbgrader workflow (tests/test_grading.py) grades the ``solution``, ``wrong`` and
+The nbgrader workflow (tests/grade/test_grading.py) grades the ``solution``, ``wrong`` and
 ``hostile`` submissions for real, learner's code and tests in separate processes, and
 takes minutes. Here each assignment's notebook is run cell by cell with ``exec`` in one
 namespace, as a single kernel would: the solution cells come from the submission and the
