@@ -23,7 +23,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from stickylab.grade import Course
 from stickylab.grade import sandbox as sb
 from stickylab.grade.batch import ClassGrading, Progress
-from stickylab.grade.replay import FAILED, ReplayExecution
+from stickylab.grade.replay import FAILED, SANITIZED, ReplayExecution, ReplaySanitized
 
 A = subs.ATTACKED      # the smallest assignment of the course, graded fastest
 #: student -> the reference submission they hand in (None: a file that is not a notebook).
@@ -311,6 +311,16 @@ def test_outputs_are_copied_from_the_executed_notebook(tmp_path):
             assert cell.outputs[0].text == f"cell {k}\n" and cell.execution_count == k
 
 
+def test_the_notebook_a_worker_sanitized_stands_in_for_the_sanitize_steps(tmp_path):
+    handed_in = subs.submission(A, "release")[0]
+    sanitized = subs.submission(A, "solution")[0]
+    (tmp_path / "amy" / SANITIZED).mkdir(parents=True)
+    nbformat.write(sanitized, tmp_path / "amy" / SANITIZED / f"{A}.ipynb")
+    out, _ = ReplaySanitized(folder=str(tmp_path)).preprocess(handed_in, _resources("amy"))
+    assert [c.source for c in out.cells] == [c.source for c in sanitized.cells]
+    assert [c.source for c in out.cells] != [c.source for c in handed_in.cells]
+
+
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*not in session")
 def test_a_student_whose_worker_was_lost_scores_zero_with_the_reason_in_the_gradebook(tmp_path, monkeypatch):
@@ -322,6 +332,7 @@ def test_a_student_whose_worker_was_lost_scores_zero_with_the_reason_in_the_grad
     assert grading.students == ["zoe"]
     lost = {"student": "zoe", "notebooks": {}, "error": "the grading worker failed: KilledWorker: gone"}
     grading.record(tmp_path / "staging", "zoe", lost)
+    assert not (tmp_path / "staging" / "zoe" / SANITIZED).exists()     # nbgrader's own sanitize steps run
     assert grading.autograde_here(tmp_path / "staging", "zoe", open(tmp_path / "log", "w")) is None
     score, total = course.score(A, "zoe")
     assert score == 0 < total

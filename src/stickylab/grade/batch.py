@@ -14,15 +14,18 @@ single-threaded worker processes by default, or an existing cluster of machines
    gradebook and only that student's submission, with nbgrader's own ``Autograde``
    converter (so :class:`~stickylab.grade.execute.SandboxedExecute` sandboxes the
    learner's code as usual), up to the execution step: a
-   :class:`~stickylab.grade.replay.KeepExecuted` step after it hands back each executed
-   notebook, and the scratch course is deleted.
+   :class:`~stickylab.grade.replay.KeepSanitized` step after the sanitize steps and a
+   :class:`~stickylab.grade.replay.KeepExecuted` step after execution hand back each
+   notebook as it was executed and with its outputs, and the scratch course is deleted.
 3. As each student's notebooks come back, this process runs nbgrader's ``Autograde`` on
    the real course for that student, with the execution step swapped for
    :class:`~stickylab.grade.replay.ReplayExecution`, which takes every cell's outputs from the
-   worker's notebook instead of running anything. Sanitising, overwritten test cells, scores, late
-   penalties and timestamps are nbgrader's own. A student whose worker failed gets the
-   failure as an error in every cell: 0 points, with the reason, and the rest of the class
-   is graded.
+   worker's notebook instead of running anything, and the sanitize steps for
+   :class:`~stickylab.grade.replay.ReplaySanitized`, which takes the notebook the worker
+   sanitized with the same steps against the same gradebook. Scores, late penalties and
+   timestamps are nbgrader's own. A student whose worker failed gets the configured sanitize
+   steps here and the failure as an error in every cell: 0 points, with the reason, and the
+   rest of the class is graded.
 
 Workers of a cluster of machines need what a local worker has: this package, nbgrader and
 bubblewrap installed (the same versions), and the paths the configuration names (a shared
@@ -88,12 +91,14 @@ def grade_student(course: dict, student: str, files: dict[str, bytes]) -> dict:
     _quiet()
     scratch = Path(tempfile.mkdtemp(prefix="stickylab-class-"))
     buffer = io.StringIO()
-    result = {"student": student, "notebooks": {}, "error": None, "log": "", "host": socket.gethostname()}
+    result = {"student": student, "notebooks": {}, "sanitized": {}, "error": None, "log": "",
+              "host": socket.gethostname()}
     try:
         config = _unpack(scratch, course, student, files)
         error = _autograde(config, course["assignment"], "*", _logger(student, buffer))
         for path in sorted((scratch / "executed").glob("*.ipynb")):
             result["notebooks"][path.stem] = path.read_text()
+        result["sanitized"] = {p.stem: p.read_text() for p in sorted((scratch / "sanitized").glob("*.ipynb"))}
         if error:
             result["error"], result["log"] = error, buffer.getvalue()[-20_000:]
     except Exception as exc:        # the worker's own trouble: reported, never a lost class
@@ -122,7 +127,9 @@ def _unpack(scratch: Path, course: dict, student: str, files: dict[str, bytes]):
     config = copy.deepcopy(course["config"])
     config.CourseDirectory.root = str(scratch)
     config.CourseDirectory.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
+    config.Autograde.sanitize_preprocessors = course["sanitize_steps"]
     config.Autograde.autograde_preprocessors = course["worker_steps"]
+    config.KeepSanitized.folder = str(scratch / "sanitized")
     config.KeepExecuted.folder = str(scratch / "executed")
     config.BaseConverter.force = True
     return config
@@ -255,6 +262,8 @@ class ClassGrading:
         steps = _steps(self.config, self.coursedir)
         at = _execute_index(steps)
         # A worker stops where the notebook is executed: the steps after it run here, once.
+        self.sanitize_steps = [*_steps(self.config, self.coursedir, "sanitize_preprocessors"),
+                               "stickylab.grade.replay.KeepSanitized"]
         self.worker_steps = [*steps[:at + 1], "stickylab.grade.replay.KeepExecuted"]
         self.replay_steps = [*steps[:at], "stickylab.grade.replay.ReplayExecution", *steps[at + 1:]]
 
@@ -314,7 +323,7 @@ class ClassGrading:
             cd.format_path(cd.source_directory, ".", "."), self.root)
         return {"assignment": self.assignment, "config": config, "files": files,
                 "submitted": cd.submitted_directory, "gradebook": _gradebook_copy(self.db),
-                "worker_steps": self.worker_steps}
+                "sanitize_steps": self.sanitize_steps, "worker_steps": self.worker_steps}
 
     def submission(self, student: str) -> dict[str, bytes]:
         """A student's submitted folder: its regular files (links are not followed), by relative path."""
@@ -332,12 +341,23 @@ class ClassGrading:
             (folder / f"{name}.ipynb").write_text(text)
         if result.get("error"):
             (folder / replay.FAILED).write_text(result["error"])
+            return
+        sanitized = result.get("sanitized", {})
+        if sanitized and sanitized.keys() == result.get("notebooks", {}).keys():
+            (folder / replay.SANITIZED).mkdir(exist_ok=True)
+            for name, text in sanitized.items():
+                (folder / replay.SANITIZED / f"{name}.ipynb").write_text(text)
 
     def autograde_here(self, staging: Path, student: str, logfile) -> str | None:
         """nbgrader ``Autograde`` for one student on the real course, replaying the worker's execution."""
+        from . import replay
+
         config = copy.deepcopy(self.config)
         config.Autograde.autograde_preprocessors = self.replay_steps
         config.ReplayExecution.folder = str(staging)
+        if (staging / student / replay.SANITIZED).is_dir():     # the worker sanitized every notebook
+            config.Autograde.sanitize_preprocessors = ["stickylab.grade.replay.ReplaySanitized"]
+            config.ReplaySanitized.folder = str(staging)
         config.BaseConverter.force = self.force
         buffer = io.StringIO()
         logger = _logger(student, buffer)
@@ -408,12 +428,12 @@ def _cwd(folder: Path):
         os.chdir(before)
 
 
-def _steps(config, coursedir) -> list[str]:
-    """The configured ``Autograde.autograde_preprocessors``, as dotted class names."""
+def _steps(config, coursedir, which: str = "autograde_preprocessors") -> list[str]:
+    """The configured ``Autograde.autograde_preprocessors`` (or ``which``), as dotted class names."""
     from nbgrader.converters import Autograde
 
     return [p if isinstance(p, str) else _name(p)
-            for p in Autograde(coursedir=coursedir, config=config).autograde_preprocessors]
+            for p in getattr(Autograde(coursedir=coursedir, config=config), which)]
 
 
 def _execute_index(steps: list[str]) -> int:

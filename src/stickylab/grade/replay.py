@@ -1,9 +1,11 @@
 """The two nbgrader steps that let class grading run a notebook on one machine and grade it on another.
 
-:mod:`stickylab.grade.batch` puts :class:`KeepExecuted` right after the execution step
-on its workers, and :class:`ReplayExecution` in place of the execution step where the
-gradebook is written; everything else in ``c.Autograde.autograde_preprocessors`` runs as
-configured, in both places.
+:mod:`stickylab.grade.batch` puts :class:`KeepSanitized` after the sanitize steps and
+:class:`KeepExecuted` right after the execution step on its workers, and, where the gradebook
+is written, :class:`ReplaySanitized` in place of the sanitize steps (for a student whose
+worker handed back every notebook) and :class:`ReplayExecution` in place of the execution
+step; everything else in ``c.Autograde.autograde_preprocessors`` runs as configured, in both
+places.
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-__all__ = ["FAILED", "KeepExecuted", "ReplayExecution"]
+__all__ = ["FAILED", "SANITIZED", "KeepExecuted", "KeepSanitized", "ReplayExecution", "ReplaySanitized"]
 
 log = logging.getLogger(__name__)
 
 #: What a student's grading failed with, beside the notebooks a worker handed back.
 FAILED = "FAILED.txt"
+#: The folder, beside the executed notebooks a worker handed back, of its sanitized ones.
+SANITIZED = "sanitized"
 
 
-class KeepExecuted(NbGraderPreprocessor):
-    """On a worker, right after execution: save the executed notebook as ``<folder>/<notebook>.ipynb``."""
+class _Keep(NbGraderPreprocessor):
+    """Save the notebook as it is at this step as ``<folder>/<notebook>.ipynb``, and pass it on unchanged."""
 
-    folder = Unicode("", help="where to save each executed notebook").tag(config=True)
+    folder = Unicode("", help="where to save each notebook").tag(config=True)
 
     def preprocess(self, nb, resources):
         """Save ``nb`` as it is and pass it on unchanged."""
@@ -35,6 +39,31 @@ class KeepExecuted(NbGraderPreprocessor):
         Path(self.folder).mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, Path(self.folder) / f"{name}.ipynb")
         return nb, resources
+
+
+class KeepExecuted(_Keep):
+    """On a worker, right after execution: save the executed notebook."""
+
+
+class KeepSanitized(_Keep):
+    """On a worker, after the sanitize steps: save the notebook that is then executed."""
+
+
+class ReplaySanitized(NbGraderPreprocessor):
+    """In place of the sanitize steps: the notebook a worker sanitized, ``<folder>/<student>/sanitized/``.
+
+    The worker ran the configured sanitize steps on the same submission against a copy of
+    the same gradebook, so its result is what they would give here; class grading uses this
+    step only for a student whose worker handed back every notebook, sanitized and executed.
+    """
+
+    folder = Unicode("", help="where the notebooks of the workers are").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        """The worker's sanitized copy of ``nb``."""
+        info = resources["nbgrader"]
+        path = Path(self.folder) / info["student"] / SANITIZED / f"{info['notebook']}.ipynb"
+        return nbformat.read(path, as_version=4), resources
 
 
 class ReplayExecution(NbGraderPreprocessor):
