@@ -170,3 +170,8 @@ def test_lesson_runs_top_to_bottom(name):
     client.execute()          # a failing check cell raises CellExecutionError, naming the cell
     errors = [o for c in _code(nb) for o in c.outputs if o.output_type == "error"]
     assert not errors
+    as_text = [n for n, c in enumerate(_code(nb)) for o in c.outputs
+               if o.output_type in ("execute_result", "display_data")
+               and str(o.get("data", {}).get("text/plain", "")).startswith("<Figure size")
+               and "image/png" not in o.get("data", {})]
+    assert not as_text, f"{name}: code cells {as_text} show a figure as text, not as a picture"
