@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-__all__ = ["BACKUPS_KEPT", "BackupGradebook", "backup_gradebook"]
+__all__ = ["BACKUPS_KEPT", "BackupGradebook", "backup_gradebook", "copy_database"]
 
 #: Gradebook backups kept beside it.
 BACKUPS_KEPT = 10
@@ -36,11 +36,16 @@ def backup_gradebook(db_url: str) -> Path | None:
         return None
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     target = db.with_name(f"{db.name}.backup-{stamp}")
-    with contextlib.closing(sqlite3.connect(db)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
+    copy_database(db, target)
     for old in sorted(db.parent.glob(f"{db.name}.backup-*"))[:-BACKUPS_KEPT]:
         old.unlink(missing_ok=True)
     return target
+
+
+def copy_database(db: Path, target: Path) -> None:
+    """A consistent copy of the SQLite database ``db`` at ``target`` (safe while it is open)."""
+    with contextlib.closing(sqlite3.connect(db)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
 
 
 class BackupGradebook(NbGraderPreprocessor):

@@ -45,7 +45,6 @@ import logging
 import os
 import shutil
 import socket
-import sqlite3
 import sys
 import tempfile
 import time
@@ -462,11 +461,11 @@ def _sqlite_path(db_url: str) -> Path:
 
 def _gradebook_copy(db: Path) -> bytes:
     """A consistent copy of the SQLite gradebook, as bytes (SQLite's backup, safe while it is open)."""
+    from .backup import copy_database
+
     with tempfile.TemporaryDirectory(prefix="stickylab-gradebook-") as tmp:
         target = Path(tmp) / "gradebook.db"
-        with contextlib.closing(sqlite3.connect(db)) as src, \
-                contextlib.closing(sqlite3.connect(target)) as dst:
-            src.backup(dst)
+        copy_database(db, target)
         return target.read_bytes()
 
 

@@ -62,9 +62,14 @@ def _stop_timers() -> None:
 
 
 class Worker:
-    """One notebook's test cells, run in order in one namespace."""
+    """One notebook's test cells, run in order in one namespace.
 
-    def __init__(self, channel=None, requests=None):
+    Args:
+        channel: the file descriptor its requests to the host go out on (fresh interpreters).
+        requests: the file descriptor the host's answers to them come in on.
+    """
+
+    def __init__(self, channel: int | None = None, requests: int | None = None):
         self.namespace: dict = {"__name__": "__main__"}
         self.conn = Connection()
         self.channel, self.requests = channel, requests
