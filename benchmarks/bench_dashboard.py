@@ -4,7 +4,7 @@ Builds each lesson's dashboard on its default settings (as the lesson does) and 
 knob, on every update, to a value not run before: a new simulation each time, what a
 student waits for after dragging a slider somewhere new. Prints the median and 90th
 percentile of those updates, split into the time spent simulating (``simulate``, or the
-hashing for lesson 9's key-movement chart) and the rest (drawing the panels, rendering the
+hashing for lesson 10's key-movement chart) and the rest (drawing the panels, rendering the
 PNG), and how many of them had to draw the whole figure rather than only the data. The
 target: a median of at most 100 ms and a 90th percentile of at most 150 ms.
 

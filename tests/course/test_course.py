@@ -20,18 +20,19 @@ MAP = [
     ("01_why_stateless_breaks", ["01_stateless_vs_sticky"]),
     ("02_what_sticky_sessions_are", ["01_stateless_vs_sticky"]),
     ("03_cookie_affinity", ["02_cookie_affinity"]),
-    ("04_ip_affinity", ["03_ip_affinity"]),
-    ("05_header_affinity", ["04_header_affinity", "05_stick_table"]),
-    ("06_tradeoffs", ["06_failover_draining"]),
-    ("07_when_sticky_makes_sense", ["06_failover_draining"]),
-    ("08_sticky_vs_stateless", ["07_going_stateless"]),
-    ("09_beyond_sticky", ["08_consistent_hashing"]),
-    ("10_real_traffic", []),
-    ("11_recap", []),
+    ("04_cookie_security", ["02_cookie_affinity"]),
+    ("05_ip_affinity", ["03_ip_affinity"]),
+    ("06_header_affinity", ["04_header_affinity", "05_stick_table"]),
+    ("07_tradeoffs", ["06_failover_draining"]),
+    ("08_when_sticky_makes_sense", ["06_failover_draining"]),
+    ("09_sticky_vs_stateless", ["07_going_stateless"]),
+    ("10_beyond_sticky", ["08_consistent_hashing"]),
+    ("11_real_traffic", []),
+    ("12_recap", []),
 ]
 # Lessons the map lists before they land (none today).
 IN_PROGRESS: set[str] = set()
-RECAP = "11_recap"
+RECAP = "12_recap"
 LESSONS = [name for name, _ in MAP if (COURSE / f"{name}.ipynb").exists()]
 GLOSSARY = ["affinity", "persistence", "redispatch", "drain", "NAT", "CGNAT", "vnode", "Maglev",
             "stick table", "JWT", "sticky session", "session store", "consistent hashing", "ring",

@@ -1,4 +1,4 @@
-"""The "Real traffic" lesson (course/10_real_traffic.ipynb): what it needs on a learner's laptop.
+"""The "Real traffic" lesson (course/11_real_traffic.ipynb): what it needs on a learner's laptop.
 
 tests/course/test_course.py runs it top to bottom with every lesson (the lab starts and stops
 inside it); tests/live/test_live_lab.py checks that a lab leaves no process behind, even when
@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("aiohttp", reason="the live lab needs aiohttp (requirements.txt)")
 
-LESSON = Path(__file__).resolve().parents[2] / "course" / "10_real_traffic.ipynb"
+LESSON = Path(__file__).resolve().parents[2] / "course" / "11_real_traffic.ipynb"
 
 
 def test_real_traffic_lesson_is_clean_and_seeded():

@@ -11,7 +11,7 @@ faint baseline and listed under the current numbers. Its event controls fail, dr
 remove, recover or add the instance the learner picks, with a failure-detection delay.
 :func:`scenario_dashboard` builds one over a :class:`~stickylab.Scenario`;
 :func:`consistent_hash_dashboard`, :func:`hashing_dashboard` and :func:`ring_dashboard`
-are lesson 9's. The steppers (:class:`Stepper`, :class:`CookieStepper`,
+are lesson 10's. The steppers (:class:`Stepper`, :class:`CookieStepper`,
 :class:`IPHashStepper`) route prepared requests one click at a time.
 
 The modules: :mod:`~stickylab.widgets.controls` (sliders, pickers),

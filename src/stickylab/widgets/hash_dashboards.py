@@ -1,4 +1,4 @@
-"""Lesson 9's dashboards: keys that move when nodes change, the ring drawn, consistent hashing simulated."""
+"""Lesson 10's dashboards: keys that move when nodes change, the ring drawn, consistent hashing simulated."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ HASH_SCHEMES = {"mod N": ("modn", {}), "ring": ("ring", {}), "rendezvous": ("ren
                 "jump": ("jump", {}), "maglev": ("maglev", {"table_size": 65537})}
 #: The changes of node set :func:`key_movement` measures.
 CHANGES = ("add a node", "remove the last node", "remove the first node")
-#: The request key the consistent-hash dashboard hashes (as lesson 9 does): the user id header.
+#: The request key the consistent-hash dashboard hashes (as lesson 10 does): the user id header.
 USER_KEY = "header:X-User-Id"
 
 
