@@ -143,6 +143,33 @@ def test_lesson_is_clean_and_seeded(name):
 
 
 @pytest.mark.parametrize("name", LESSONS)
+def test_lesson_opens_with_its_objectives_and_a_time(name):
+    first = _read(COURSE / f"{name}.ipynb").cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {int(name[:2])}. "), name
+    minutes = re.search(r"\*About (\d+) minutes\.\*", first.source)
+    assert minutes, f"{name}: the first cell says how long the lesson takes (*About N minutes.*)"
+    assert 5 <= int(minutes.group(1)) <= 60, f"{name}: {minutes.group(1)} minutes"
+    after = first.source.split("By the end you can", 1)
+    assert len(after) == 2, f"{name}: the first cell lists what the learner will be able to do"
+    goals = re.findall(r"^- \S", after[1], flags=re.M)
+    assert len(goals) >= 2, f"{name}: at least two objectives, as a list after 'By the end you can'"
+
+
+@pytest.mark.parametrize("name", [n for n in LESSONS if n != RECAP])
+def test_every_your_turn_checks_the_learners_own_number_before_the_reveal(name):
+    """A "Your turn" asks for an answer and says right or wrong, with the reason, before the panels."""
+    cells = _read(COURSE / f"{name}.ipynb").cells
+    for k, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and "Your turn" in cell.source:
+            later = cells[k + 1:]
+            reveal = next((j for j, c in enumerate(later)
+                           if "quiz.answers(" in c.source or "quiz.reveal(" in c.source), len(later))
+            asked = [c for c in later[:reveal] if c.cell_type == "code"
+                     and ("quiz.Numeric(" in c.source or "quiz.Choice(" in c.source)]
+            assert asked, f"{name}: the \"Your turn\" in cell {cell.id} checks no answer before its reveal"
+
+
+@pytest.mark.parametrize("name", LESSONS)
 def test_every_your_turn_has_an_answer_to_reveal(name):
     cells = _read(COURSE / f"{name}.ipynb").cells
     for k, cell in enumerate(cells):
