@@ -339,3 +339,44 @@ def test_arc_shares_are_each_nodes_share_of_the_circle(ax):
     viz.plot_arc_shares(ax, ring)
     assert np.allclose([p.get_height() for p in ax.patches], list(ring.arc_shares().values()))
     assert np.isclose(sum(p.get_height() for p in ax.patches), 1.0)
+
+
+def test_a_baseline_flat_at_zero_is_dotted_over_the_axis_and_said(ax, runs):
+    calm = sl.simulate(SC, "CookieInsert")
+    viz.plot_losses_over_time(ax, {"RoundRobin": runs["RoundRobin"]}, baseline={"calm": calm})
+    ghost = [ln for ln in ax.lines if ln.get_linestyle() not in ("-", ":")][0]
+    assert not ghost.get_ydata().any()
+    assert ghost.get_marker() == "o" and not ghost.get_clip_on()
+    assert viz.BASELINE_ZERO in [t.get_text() for t in ax.texts]
+
+
+def test_a_baseline_with_losses_keeps_its_plain_dashes_and_no_zero_note(ax, runs, live):
+    live.add(ax)
+    calm = sl.simulate(SC, "CookieInsert")
+    viz.plot_losses_over_time(ax, {"CookieInsert": runs["CookieInsert"]}, baseline={"CookieInsert": calm})
+    assert viz.BASELINE_ZERO in [t.get_text() for t in ax.texts]
+    viz.plot_losses_over_time(ax, {"CookieInsert": calm}, baseline={"CookieInsert": runs["RoundRobin"]})
+    ghost = [ln for ln in ax.lines if ln.get_linestyle() not in ("-", ":")][0]
+    assert ghost.get_ydata().any() and ghost.get_marker() in ("None", "none", "")
+    assert viz.BASELINE_ZERO not in [t.get_text() for t in ax.texts]
+
+
+def test_sweep_lines_have_their_own_markers_and_predictions_are_dashed_over_them(ax):
+    viz.plot_sweep(ax, [1, 2, 4], {"a": [1.0, 0.1, 0.01], "b": [1.0, 1.0, 1.0]}, "N", "share",
+                   percent=True, log=True, reference={"theory": [1.0, 0.125, 0.0156]})
+    a, b, theory = ax.lines
+    assert a.get_marker() != b.get_marker() and theory.get_linestyle() not in ("-", "None")
+    assert theory.get_zorder() > a.get_zorder()
+    assert "theory" in [t.get_text() for t in ax.get_legend().get_texts()]
+    lo, hi = ax.get_ylim()
+    assert lo == 0.01 and 1.0 < hi < 1.5           # a share's log axis stops just past 100 %
+    ax.figure.canvas.draw()
+    shown = [t.get_text() for t, y in zip(ax.get_yticklabels(), ax.get_yticks()) if lo <= y <= hi]
+    assert shown == ["1%", "10%", "100%"]
+    with pytest.raises(ValueError, match="each reference needs one value per x"):
+        viz.plot_sweep(ax, [1, 2], {"a": [1, 2]}, "x", "y", reference={"r": [1]})
+
+
+def test_a_linear_share_axis_does_not_run_past_100_percent(ax):
+    viz.plot_sweep(ax, [1, 2, 3], {"a": [1.0, 0.5, 0.2]}, "N", "share", percent=True)
+    assert ax.get_ylim() == (0, 1.05)

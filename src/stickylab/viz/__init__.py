@@ -33,15 +33,15 @@ from .scales import nice_ceiling, same_scale
 from .style import figure, instance_color, router_color
 from .sweep import plot_sweep
 from .tables import plot_affinity_table, plot_routing_log, plot_table
-from .timelines import (LOSS_LABELS, mark_events, plot_hit_rate_over_time, plot_load_over_time,
-                        plot_losses_over_time)
+from .timelines import (BASELINE_ZERO, LOSS_LABELS, mark_events, plot_hit_rate_over_time,
+                        plot_load_over_time, plot_losses_over_time)
 
 __all__ = [
-    "LOSS_LABELS", "METRIC_LABELS", "as_results", "figure", "instance_color", "mark_events",
-    "metric_value", "nice_ceiling", "plot_affinity_table", "plot_arc_shares", "plot_hit_rate_over_time",
-    "plot_instance_load", "plot_key_balance", "plot_key_movement", "plot_latency_cdf",
-    "plot_load_over_time", "plot_losses_over_time", "plot_metric", "plot_per_instance",
-    "plot_request_sequence", "plot_ring", "plot_routing_log", "plot_sweep", "plot_table",
-    "plot_users_per_instance",
-    "router_color", "row_labels", "same_scale", "users_logged_out",
+    "BASELINE_ZERO", "LOSS_LABELS", "METRIC_LABELS", "as_results", "figure", "instance_color",
+    "mark_events", "metric_value", "nice_ceiling", "plot_affinity_table", "plot_arc_shares",
+    "plot_hit_rate_over_time", "plot_instance_load", "plot_key_balance", "plot_key_movement",
+    "plot_latency_cdf", "plot_load_over_time", "plot_losses_over_time", "plot_metric",
+    "plot_per_instance", "plot_request_sequence", "plot_ring", "plot_routing_log", "plot_sweep",
+    "plot_table", "plot_users_per_instance", "router_color", "row_labels", "same_scale",
+    "users_logged_out",
 ]

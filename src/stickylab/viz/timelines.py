@@ -14,8 +14,8 @@ from .runs import added_at, as_results, rate
 from .scales import steady_top
 from .style import instance_color, legend, percent_label, router_color
 
-__all__ = ["LOSS_LABELS", "events_key", "mark_events", "plot_hit_rate_over_time", "plot_load_over_time",
-           "plot_losses_over_time"]
+__all__ = ["BASELINE_ZERO", "LOSS_LABELS", "events_key", "mark_events", "plot_hit_rate_over_time",
+           "plot_load_over_time", "plot_losses_over_time"]
 
 _EVENT_STYLE = {ev.Fail: ("#C44E52", "fails"), ev.Recover: ("#55A868", "recovers"),
                 ev.ScaleOut: ("#4C72B0", "added"), ev.ScaleIn: ("#8C8C8C", "removed"),
@@ -91,10 +91,15 @@ def plot_load_over_time(ax, res: Result, bucket: float | None = None, title: str
 
 
 class _Lines(NamedTuple):
-    """What a plot over time keeps: a line per run then a ghost line per slot, and the empty-plot note."""
+    """What a plot over time keeps: a line per run then a ghost line per slot, and its two notes.
+
+    ``note`` says the runs shown are flat at zero; ``zero`` that the baseline is, just above
+    the axis where its dots lie.
+    """
 
     lines: list
     note: object
+    zero: object
 
 
 class _Frame(NamedTuple):
@@ -117,6 +122,9 @@ def _draw_lines(ax, results, series, shown, slots: int, live: bool, frame: _Fram
     note = ax.annotate("", (0.5, 0.18), xycoords="axes fraction", ha="center", va="center",
                        fontsize=9, color="0.3",
                        bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
+    zero = ax.annotate("", (0.01, 0.03), xycoords="axes fraction", ha="left", va="bottom",
+                       fontsize=8, color="0.3",
+                       bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
     mark_events(ax, first.events)
     ax.set_xlabel("time (s)")
     ax.set_ylabel(frame.ylabel)
@@ -126,7 +134,7 @@ def _draw_lines(ax, results, series, shown, slots: int, live: bool, frame: _Fram
         ax.yaxis.set_major_formatter(percent_label)
     ax.set_title(frame.title)
     legend(ax, loc=frame.legend_loc, fontsize=8)
-    return _Lines(lines, note)
+    return _Lines(lines, note, zero)
 
 
 def _over_time(ax, results, baseline, name, series_of, frame: _Frame, empty=""):
@@ -164,9 +172,26 @@ def _over_time(ax, results, baseline, name, series_of, frame: _Frame, empty=""):
         line.set_data(*(faint[k] if k < len(shown) else (np.zeros(0), np.zeros(0))))
         if k < len(shown):
             line.set_color(shown[k][2])
+            _mark_if_zero(line, faint[k][1])
     flat = all(float(np.nanmax(y, initial=0.0)) == 0 for _, y in series)
     kept.note.set_text(empty if flat else "")
+    zero = bool(shown) and all(float(np.nanmax(y, initial=0.0)) == 0 for _, y in faint)
+    kept.zero.set_text(BASELINE_ZERO if zero else "")
     return ax
+
+
+#: What a plot over time says when its baseline is flat at zero, where the axis would hide it.
+BASELINE_ZERO = "dashed baseline: 0 throughout"
+
+
+def _mark_if_zero(line, y) -> None:
+    """A ghost flat at zero lies on the axis: give it dots drawn over the axis line, else none."""
+    zero = len(y) > 0 and float(np.nanmax(y, initial=0.0)) == 0
+    line.set_marker("o" if zero else "None")
+    line.set_markersize(3.5)
+    line.set_markevery(max(1, len(y) // 12))
+    line.set_clip_on(not zero)
+    line.set_zorder(3 if zero else 2)
 
 
 @inplace.redraws_in_place
