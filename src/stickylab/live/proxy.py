@@ -5,9 +5,11 @@ Per request, as a real balancer does it:
 1. read the client's address, headers, cookies and path (a malformed or oversized
    ``Cookie`` header is a 400 or 431; aiohttp refuses oversized request lines and headers
    with a 400 itself);
-2. ask ``router.route(request, pool)``; a router that raises, or answers something that is
-   not an instance id, is reported by name with the request (a 500 page and a log line),
-   and the proxy carries on; an id that names no backend is a 400 (it came from the
+2. ask ``router.route(request, pool)`` through a :class:`~.guard.RouterGuard`: a
+   learner's router runs off the event loop within ``router_timeout`` and sees a read-only
+   pool; a router that raises anything, is too slow, or answers something that is not an
+   instance id, is reported by name (a 500 page and one short log line), and the proxy
+   carries on; an id that names no backend is a 400 (it came from the
    client's cookie or header); :class:`~stickylab.NoHealthyInstance` is a 503;
 3. read the body as sent (not decompressed; a client slower than ``client_timeout`` gets a
    408) and forward it to that backend over a pooled keep-alive connection, with the raw
@@ -45,9 +47,10 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
-from ..model import Cookie, Cookies, Headers, NoHealthyInstance, Pool, Request, Response
+from ..model import Cookie, Cookies, Headers, Pool, Request, Response
 from ..routers import Router, as_router
 from .cookies import BadCookie, parse_cookie_header, parse_set_cookie
+from .guard import ReadOnlyPool, RouterFailure, RouterGuard
 from .procs import until_stopped
 
 __all__ = ["IDEMPOTENT", "Proxy", "RouterFailure"]
@@ -76,14 +79,6 @@ def _refused(exc: BaseException) -> bool:
 def _unsent(exc: BaseException) -> bool:
     """Whether the request surely never reached the backend, so sending it elsewhere is safe."""
     return isinstance(exc, aiohttp.ConnectionTimeoutError) or not isinstance(exc, TimeoutError)
-
-
-class RouterFailure(Exception):
-    """The router raised or answered nonsense: ``status`` and a ``message`` naming it and the request."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -116,28 +111,47 @@ class Proxy:
         keepalive_timeout: seconds an idle client connection, or one that has not finished
             its request line and headers, stays open (nginx's ``keepalive_timeout``, 75 s;
             aiohttp's own default is an hour, which lets slow clients hold connections).
+        router_timeout: seconds a call of the router may take (see :class:`~.guard.RouterGuard`).
+        isolate_router: run the router off the event loop; None: every router but the package's own.
     """
 
     def __init__(self, router: Router | str, backends: dict[str, str] | None = None, *,
                  host: str = "127.0.0.1", port: int = 0, health_interval: float = 0.5, fall: int = 3,
                  check_timeout: float = 2.0,
                  retries: int = 1, timeout: float = 10.0, client_timeout: float = 10.0,
-                 keepalive_timeout: float = 75.0):
-        self.router, self.host, self.port = as_router(router), host, port
+                 keepalive_timeout: float = 75.0, router_timeout: float = 2.0,
+                 isolate_router: bool | None = None):
+        self.host, self.port = host, port
+        self.router_timeout, self.isolate_router = router_timeout, isolate_router
+        self.router = router
         self.members: dict[str, _Member] = {iid: _Member(addr) for iid, addr in (backends or {}).items()}
         self.pool = Pool(load=self._load)
         self.health_interval, self.fall, self.retries, self.timeout = health_interval, fall, retries, timeout
         self.client_timeout, self.keepalive_timeout = client_timeout, keepalive_timeout
         self.check_timeout = check_timeout
-        #: The last router failures, newest last (also logged on ``stickylab.live.proxy``).
-        self.errors: deque[str] = deque(maxlen=100)
         self._started = time.monotonic()
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
         self._health: asyncio.Task | None = None
         self._update_pool()
 
-    # -- the pool ----------------------------------------------------------------------------
+    # -- the router and the pool -----------------------------------------------------------------
+    @property
+    def router(self) -> Router:
+        """The router (it may be replaced while the proxy runs)."""
+        return self.guard.router
+
+    @router.setter
+    def router(self, router: Router | str) -> None:
+        errors = self.guard.errors if hasattr(self, "guard") else ()
+        self.guard = RouterGuard(as_router(router), self.router_timeout, self.isolate_router)
+        self.guard.errors.extend(errors)
+
+    @property
+    def errors(self) -> deque[str]:
+        """The last router failures, newest last: one short line each, without secrets."""
+        return self.guard.errors
+
     def _load(self, iid: str) -> int:
         member = self.members.get(iid)
         return member.in_flight if member else 0
@@ -146,6 +160,7 @@ class Proxy:
         m = self.members
         self.pool.update(healthy=[i for i, b in m.items() if b.up and not b.draining],
                          draining=[i for i, b in m.items() if b.up and b.draining], members=list(m))
+        self.view = ReadOnlyPool(self.pool)
 
     def set_backend(self, iid: str, address: str, up: bool = True) -> None:
         """Add backend ``iid`` at ``address``, or move it there (a restarted process); up unless told."""
@@ -207,6 +222,7 @@ class Proxy:
             await self._runner.cleanup()
         if self._client is not None:
             await self._client.close()
+        self.guard.stop()
 
     @property
     def url(self) -> str:
@@ -243,30 +259,9 @@ class Proxy:
         return Request(req.remote or "", Headers(req.headers.items()), Cookies(cookies), req.path,
                        time.monotonic() - self._started)
 
-    def route(self, request: Request) -> str:
+    async def route(self, request: Request) -> str:
         """The router's choice, checked; RouterFailure says what went wrong and with which request."""
-        label = self.router.label()
-        try:
-            iid = self.router.route(request, self.pool)
-        except NoHealthyInstance as exc:
-            raise RouterFailure(503, f"no backend can take this request: {exc}") from None
-        except (Exception, SystemExit) as exc:      # sys.exit() in a router must not stop the proxy
-            raise self._failure(500, f"router {label!r} raised {type(exc).__name__}: {exc} "
-                                f"while routing {request!r}", request, exc) from None
-        if type(iid) is not str:
-            raise self._failure(500, f"router {label!r} returned {_cut(repr(iid))}, which is not an "
-                                f"instance id (a string such as 'i0'), for {request!r}", request)
-        if iid not in self.members:
-            raise RouterFailure(400, f"router {label!r} chose {iid[:40]!r}, which is not a backend of "
-                                "this proxy (a cookie or header of the request named it?)")
-        return iid
-
-    def _failure(self, status: int, message: str, request: Request,
-                 exc: BaseException | None = None) -> RouterFailure:
-        """Log ``message`` in full; the RouterFailure for the client's page shows it without secrets."""
-        log.error("%s", message, exc_info=exc)
-        self.errors.append(message)
-        return RouterFailure(status, _cut(_without_secrets(message, request), _MOST_SHOWN))
+        return await self.guard.route(request, self.view, self.members)
 
     async def handle(self, req: web.Request) -> web.StreamResponse:
         """Serve one client request through the router and a backend."""
@@ -280,7 +275,7 @@ class Proxy:
         attempts = 1 + (self.retries if req.method in IDEMPOTENT else 0)
         for attempt in range(attempts):
             try:
-                iid = self.route(request)
+                iid = await self.route(request)
             except RouterFailure as exc:
                 return _page(exc.status, str(exc))
             try:
@@ -298,7 +293,7 @@ class Proxy:
                 continue
             except aiohttp.ClientError as exc:      # not HTTP, or cut off mid-answer: never retried
                 return _page(502, f"backend {iid} sent a broken answer ({type(exc).__name__})")
-            return self._answer(request, iid, status, headers, content)
+            return await self._answer(request, iid, status, headers, content)
         raise AssertionError("unreachable")       # pragma: no cover
 
     async def _body(self, req: web.Request) -> bytes | web.Response:
@@ -326,19 +321,20 @@ class Proxy:
         finally:
             member.in_flight -= 1
 
-    def _answer(self, request: Request, iid: str, status: int, headers, content: bytes) -> web.Response:
+    async def _answer(self, request: Request, iid: str, status: int, headers, content: bytes) -> web.Response:
         """The client's response: the backend's, plus what ``on_response`` adds."""
         set_cookies = headers.getall("Set-Cookie", [])
         app_cookies = [c for c in map(parse_set_cookie, set_cookies) if c is not None]
         response = Response(status, {k: v for k, v in headers.items() if k.lower() != "set-cookie"},
                             app_cookies)
         try:
-            self.router.on_response(request, iid, response)
+            await self.guard.on_response(request, iid, response)
             added = [_set_cookie(cookie) for cookie in response.cookies[len(app_cookies):]]
-        except (Exception, SystemExit) as exc:
-            message = (f"router {self.router.label()!r}.on_response raised {type(exc).__name__}: {exc} "
-                       f"for {request!r}")
-            return _page(500, self._failure(500, message, request, exc).args[0])
+        except RouterFailure as exc:
+            return _page(exc.status, str(exc))
+        except TypeError as exc:
+            return _page(500, str(self.guard.failure(500, f"router {self.guard.label()!r}.on_response "
+                                                     f"raised TypeError: {exc}", request, exc)))
         out = web.Response(status=status, body=content)
         for k, v in headers.items():
             if k.lower() not in _HOP and k.lower() != "set-cookie" and not _CONTROL(k + v):
@@ -347,31 +343,6 @@ class Proxy:
             if not _CONTROL(raw):
                 out.headers.add("Set-Cookie", raw)
         return out
-
-
-#: The most characters of a router failure an error page shows (the log has all of it).
-_MOST_SHOWN = 2000
-#: Request headers whose values an error page never echoes.
-_SECRET_HEADERS = ("cookie", "authorization", "proxy-authorization")
-
-
-def _cut(text: str, most: int = 200) -> str:
-    """``text``, cut to ``most`` characters."""
-    return text if len(text) <= most else text[:most] + "...(cut)"
-
-
-def _without_secrets(message: str, request: Request) -> str:
-    """``message`` with the request's cookie values and credentials hidden.
-
-    An error page that echoes them would hand ``HttpOnly`` cookies to any script that can
-    make a request fail (as Apache's 400 page did, CVE-2012-0053).
-    """
-    secrets = [*request.cookies.values(), *(request.headers.get(h) for h in _SECRET_HEADERS)]
-    for secret in sorted(filter(None, secrets), key=len, reverse=True):
-        message = message.replace(repr(secret), "'(hidden)'")
-        if len(secret) >= 6:
-            message = message.replace(secret, "(hidden)")
-    return message
 
 
 def _set_cookie(cookie) -> str:

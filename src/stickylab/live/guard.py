@@ -1,0 +1,251 @@
+"""A learner's router, called so that it cannot stall or break the proxy.
+
+A router is ordinary Python written in a notebook: it may sleep, loop, raise anything
+(``KeyboardInterrupt``, ``GeneratorExit``, ``SystemExit``) or change the pool it is handed.
+:class:`RouterGuard` calls it the way a real balancer keeps a plugin in check:
+
+- the router's ``route()`` and ``on_response()`` run on worker threads, never on the
+  proxy's event loop, with a time budget: a slow call delays only its own request, and
+  past the budget the client gets a 500 naming the router;
+- any exception, ``BaseException`` included, becomes that 500; nothing reaches the loop;
+- the router sees a :class:`ReadOnlyPool`, a snapshot it cannot change;
+- what is kept and logged of a failure is one short line without cookie values or
+  credentials, and a failure repeated at the same place is logged once a minute.
+
+The package's own routers (every method from :mod:`stickylab.routers`) are known to
+answer at once without blocking: they run inline, which costs nothing per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+import traceback
+from collections import deque
+
+from ..model import NoHealthyInstance, Pool, Request
+from ..routers import Router
+
+__all__ = ["ReadOnlyPool", "RouterFailure", "RouterGuard", "is_builtin", "without_secrets"]
+
+log = logging.getLogger(__name__)
+
+#: Most characters of a router failure kept in :attr:`RouterGuard.errors`, logged, or shown.
+MOST_KEPT = 600
+#: Request headers whose values are never kept, logged or shown.
+SECRET_HEADERS = ("cookie", "authorization", "proxy-authorization")
+#: Seconds before a failure at the same place in the router is logged again.
+_LOG_EVERY = 60.0
+
+
+class RouterFailure(Exception):
+    """The router raised, was too slow or answered nonsense: ``status`` and a ``message`` naming it."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class ReadOnlyPool(Pool):
+    """A snapshot of the proxy's pool that a router can read and not change.
+
+    ``update()`` and setting an attribute raise TypeError; ``load(iid)`` still reads the
+    proxy's live counts. The proxy makes a new one each time its membership changes.
+    """
+
+    __slots__ = ("_sealed",)
+
+    def __init__(self, pool: Pool):
+        super().__init__(pool.healthy, pool.draining, pool.members, load=pool._load)
+        object.__setattr__(self, "_sealed", True)
+
+    def update(self, healthy, draining=(), members=None) -> None:
+        """Refused once made: a router reads the pool, only the proxy's health checks change it."""
+        if getattr(self, "_sealed", False):
+            raise TypeError("the pool a router is handed is read-only: only the proxy's health checks "
+                            "and the lab change it")
+        super().update(healthy, draining, members)
+
+    def __setattr__(self, name, value) -> None:
+        if getattr(self, "_sealed", False):
+            raise TypeError(f"the pool a router is handed is read-only (cannot set {name!r})")
+        object.__setattr__(self, name, value)
+
+
+def is_builtin(router: Router) -> bool:
+    """True if ``route``, ``on_response`` and ``label`` of ``router`` come from :mod:`stickylab.routers`."""
+    cls = type(router)
+    return all(getattr(getattr(cls, name, None), "__module__", "").startswith("stickylab.routers")
+               for name in ("route", "on_response", "label"))
+
+
+def without_secrets(message: str, request: Request | None) -> str:
+    """``message`` with the request's cookie values and credentials hidden.
+
+    An error page that echoes them would hand ``HttpOnly`` cookies to any script that can
+    make a request fail (as Apache's 400 page did, CVE-2012-0053); a log that keeps them
+    hands them to whoever reads the log.
+    """
+    if request is None:
+        return message
+    secrets = [*request.cookies.values(), *(request.headers.get(h) for h in SECRET_HEADERS)]
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        message = message.replace(repr(secret), "'(hidden)'")
+        if len(secret) >= 6:
+            message = message.replace(secret, "(hidden)")
+    return message
+
+
+def cut(text: str, most: int = 200) -> str:
+    """``text``, cut to ``most`` characters."""
+    return text if len(text) <= most else text[:most] + "...(cut)"
+
+
+def _where(exc: BaseException) -> str:
+    """``file:line in function`` of the deepest frame of ``exc``'s traceback (where the router failed)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name}"
+
+
+class _Workers:
+    """Daemon threads that run calls and hand the results to an event loop's futures.
+
+    A thread is added when every thread is busy (a router stuck past its budget keeps its
+    thread), up to ``most``; past that, calls wait their turn (and their budget runs).
+    Daemon threads: a router that never returns cannot keep Python from exiting.
+    """
+
+    def __init__(self, most: int = 32):
+        self.most = most
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = self._idle = 0
+
+    def submit(self, loop: asyncio.AbstractEventLoop, fn, *args) -> asyncio.Future:
+        """Run ``fn(*args)`` on a worker; a future of ``loop`` gets its result (``fn`` must not raise)."""
+        future = loop.create_future()
+        with self._lock:
+            if self._idle == 0 and self._threads < self.most:
+                self._threads += 1
+                self._idle += 1
+                threading.Thread(target=self._work, daemon=True, name="stickylab-router").start()
+            self._idle -= 1
+        self._jobs.put((loop, future, fn, args))
+        return future
+
+    def stop(self) -> None:
+        """Let every idle thread end (one stuck in a router ends when the router returns)."""
+        for _ in range(self._threads):
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, future, fn, args = job
+            result = fn(*args)
+            with self._lock:
+                self._idle += 1
+            try:
+                loop.call_soon_threadsafe(_settle, future, result)
+            except RuntimeError:        # the loop is closed: nobody waits for this answer
+                pass
+
+
+def _settle(future: asyncio.Future, result) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _call(fn, *args):
+    """``("ok", fn(*args))``, or ``("raised", exc)`` for any exception at all."""
+    try:
+        return "ok", fn(*args)
+    except BaseException as exc:        # noqa: BLE001 - a router's KeyboardInterrupt must not escape
+        return "raised", exc
+
+
+class RouterGuard:
+    """Calls ``router`` for the proxy, within ``timeout`` seconds a call, reporting failures by name.
+
+    Args:
+        router: the router, as the proxy was given it.
+        timeout: seconds a call of ``route`` or ``on_response`` may take.
+        isolate: run the router's calls on worker threads; None (the default) isolates every
+            router except the package's own (:func:`is_builtin`).
+    """
+
+    def __init__(self, router: Router, timeout: float = 2.0, isolate: bool | None = None):
+        if not timeout > 0:
+            raise ValueError(f"router_timeout must be a positive number of seconds, got {timeout!r}")
+        self.router, self.timeout = router, timeout
+        self.isolated = not is_builtin(router) if isolate is None else bool(isolate)
+        #: The last router failures, newest last, each one short line without secrets.
+        self.errors: deque[str] = deque(maxlen=100)
+        self._workers = _Workers()
+        self._logged: dict[str, float] = {}
+
+    def label(self) -> str:
+        """The router's label; its class name if ``label()`` itself fails."""
+        kind, label = _call(self.router.label)
+        if kind == "ok" and isinstance(label, str):
+            return cut(label, 80)
+        return type(self.router).__name__
+
+    async def _run(self, what: str, request: Request, fn, *args):
+        """``fn(*args)``'s result, inline or on a worker within the budget; RouterFailure if it fails."""
+        if self.isolated:
+            loop = asyncio.get_running_loop()
+            try:
+                answer = self._workers.submit(loop, _call, fn, *args)
+                kind, value = await asyncio.wait_for(answer, self.timeout)
+            except TimeoutError:
+                raise self.failure(500, f"router {self.label()!r}.{what} took longer than "
+                                   f"{self.timeout:g} s (a router must answer at once; it runs off "
+                                   "the proxy's loop, so only this request waited)", request) from None
+        else:
+            kind, value = _call(fn, *args)
+        if kind == "ok":
+            return value
+        if isinstance(value, NoHealthyInstance):
+            raise RouterFailure(503, f"no backend can take this request: {cut(str(value), 300)}")
+        raise self.failure(500, f"router {self.label()!r}.{what} raised {type(value).__name__}: "
+                           f"{cut(str(value), 300)} (at {_where(value)}) while routing {request!r}",
+                           request, value)
+
+    async def route(self, request: Request, pool: ReadOnlyPool, backends) -> str:
+        """The router's choice for ``request``, checked to be one of ``backends``."""
+        iid = await self._run("route", request, self.router.route, request, pool)
+        if type(iid) is not str:
+            raise self.failure(500, f"router {self.label()!r} returned {cut(repr(iid))}, which is not an "
+                               f"instance id (a string such as 'i0'), for {request!r}", request)
+        if iid not in backends:
+            raise RouterFailure(400, f"router {self.label()!r} chose {iid[:40]!r}, which is not a backend "
+                                "of this proxy (a cookie or header of the request named it?)")
+        return iid
+
+    async def on_response(self, request: Request, iid: str, response) -> None:
+        """Let the router see the response (and add its cookies); RouterFailure if it fails."""
+        await self._run("on_response", request, self.router.on_response, request, iid, response)
+
+    def failure(self, status: int, message: str, request: Request | None,
+                exc: BaseException | None = None) -> RouterFailure:
+        """Keep and log ``message`` (short, secrets hidden); the RouterFailure for the client's page."""
+        line = cut(without_secrets(message, request), MOST_KEPT)
+        self.errors.append(line)
+        where = f"{type(exc).__name__}@{_where(exc)}" if exc is not None else message[:80]
+        now = time.monotonic()
+        if now - self._logged.get(where, -_LOG_EVERY) >= _LOG_EVERY:
+            if len(self._logged) > 1000:
+                self._logged.clear()
+            self._logged[where] = now
+            log.error("%s", line)
+        return RouterFailure(status, line)
+
+    def stop(self) -> None:
+        """Let the worker threads end."""
+        self._workers.stop()
