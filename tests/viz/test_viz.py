@@ -380,3 +380,11 @@ def test_sweep_lines_have_their_own_markers_and_predictions_are_dashed_over_them
 def test_a_linear_share_axis_does_not_run_past_100_percent(ax):
     viz.plot_sweep(ax, [1, 2, 3], {"a": [1.0, 0.5, 0.2]}, "N", "share", percent=True)
     assert ax.get_ylim() == (0, 1.05)
+
+
+def test_a_long_metric_label_is_wrapped_to_fit_the_plots_height(ax, runs):
+    viz.plot_metric(ax, runs, "session_loss_rate")
+    assert ax.get_ylabel() == "requests that lost their session\n(share of those needing one)"
+    ax.figure.canvas.draw()
+    label = ax.yaxis.label.get_window_extent()
+    assert label.height < ax.figure.bbox.height

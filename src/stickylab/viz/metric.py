@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import textwrap
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def _frame(ax, metric: str, needed: float) -> None:
         ax.yaxis.set_major_formatter(percent_label)
     else:
         ax.set_ylim(0, steady_top(ax, needed * 1.15, False))
-    ax.set_ylabel(METRIC_LABELS[metric])
+    ax.set_ylabel("\n".join(textwrap.wrap(METRIC_LABELS[metric], 34)))   # a long label fits a short plot
     ax.set_title(METRIC_LABELS[metric].split(" (")[0].capitalize())
     ax.tick_params(axis="x", labelsize=8)
 
