@@ -115,3 +115,47 @@ def test_users_logged_out_counts_people_not_requests():
     assert 0 < users < lost_requests         # round robin logs each user out many times
     assert users == len(set(res.users[res.lost].tolist()))
     assert sl.simulate(sc, sl.routers.CookieInsert()).users_logged_out() == 0
+
+
+def two_visits():
+    """Two users, six requests, t = 0..5: user 0 one visit on i0, user 1 two visits on i1.
+
+    req  user  kind    instance
+    0    0     login   i0
+    1    1     login   i1
+    2    0     normal  i0
+    3    1     logout  i1
+    4    0     normal  i0
+    5    1     login   i1
+    """
+    from stickylab.workload import LOGIN, LOGOUT, NORMAL
+    workload = SimpleNamespace(users=np.array([0, 1, 0, 1, 0, 1]), times=np.arange(6.0),
+                               kinds=np.array([LOGIN, LOGIN, NORMAL, LOGOUT, NORMAL, LOGIN]))
+    return sl.Result(
+        scenario=SimpleNamespace(users=2, duration=6.0, cache_size=1), router=sl.routers.RoundRobin(),
+        events=[], workload=workload, instance_ids=["i0", "i1"], instance=np.array([0, 1, 0, 1, 0, 1]),
+        latency=np.full(6, 0.01), outcome=np.zeros(6, dtype=np.int64))
+
+
+def test_visits_number_each_users_visits_in_turn():
+    assert two_visits().visits().tolist() == [0, 1, 0, 1, 0, 2]
+
+
+def test_work_in_progress_counts_visits_cut_at_that_instance_and_the_requests_they_made():
+    res = two_visits()
+    assert res.work_in_progress(2.5, "i0") == (1, 2)     # user 0's visit: requests 0 and 2, then 4
+    assert res.work_in_progress(2.5, "i1") == (1, 1)     # user 1's first visit: request 1, then 3
+    assert res.work_in_progress(3.5, "i1") == (0, 0)     # that visit ended; the next starts after
+    with pytest.raises(ValueError, match="'i7'"):
+        res.work_in_progress(1.0, "i7")
+
+
+def test_shared_cache_hits_follow_the_users_not_the_routing():
+    res = two_visits()
+    assert res.shared_cache_hit_rate(size=1) == 0.0            # users alternate: 0 1 0 1 0 1
+    assert res.shared_cache_hit_rate() == pytest.approx(4 / 6)  # 2 instances x 1 user pooled
+    with pytest.raises(ValueError, match="size=0"):
+        res.shared_cache_hit_rate(size=0)
+    sc = sl.Scenario(users=300, instances=3, duration=120.0, seed=4, session_store="external")
+    rr, sticky = sl.simulate(sc, "RoundRobin"), sl.simulate(sc, "CookieInsert")
+    assert rr.shared_cache_hit_rate() == sticky.shared_cache_hit_rate() > rr.cache_hit_rate()

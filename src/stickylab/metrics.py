@@ -15,6 +15,7 @@ from numbers import Real
 import numpy as np
 
 from .trace import FAILED, HIT, LOST, NEEDED
+from .workload import LOGIN
 
 __all__ = ["FAILED", "HIT", "LOST", "NEEDED", "Result"]
 
@@ -172,6 +173,62 @@ class Result:
         """99th percentile of served requests' latency, in seconds (NaN if nothing was served)."""
         lat = self.latency[self.served]
         return float(np.percentile(lat, 99)) if len(lat) else float("nan")
+
+    def visits(self) -> np.ndarray:
+        """Per request, the number of the visit it belongs to: each user's visits, numbered in turn.
+
+        A visit starts at a ``LOGIN`` request of the workload (a user's first request in the
+        run counts as one), so numbers follow users, then time.
+        """
+        if "visits" not in self._cache:
+            order = np.lexsort((self.times, self.users))
+            users = self.users[order]
+            starts = (self.workload.kinds[order] == LOGIN) | np.r_[True, users[1:] != users[:-1]]
+            ids = np.empty(len(order), dtype=np.int64)
+            ids[order] = np.cumsum(starts) - 1
+            self._cache["visits"] = ids
+        return self._cache["visits"]
+
+    def work_in_progress(self, at: float, instance: str) -> tuple[int, int]:
+        """(visits, requests): visits in progress on ``instance`` at ``at``, and the requests they made.
+
+        A visit is in progress there if it has requests before and after ``at`` and the last
+        one before was served by ``instance``. With sessions in memory, a crash of the
+        instance at ``at`` throws that work away: the visits' users log in again elsewhere.
+        """
+        if instance not in self.instance_ids:
+            raise ValueError(f"no instance {instance!r} in this run (instances: {self.instance_ids})")
+        visit, before = self.visits(), self.times < at
+        n = int(visit.max()) + 1 if len(visit) else 0
+        done = np.bincount(visit[before], minlength=n)
+        goes_on = np.bincount(visit[~before], minlength=n) > 0
+        last = np.full(n, -1)
+        np.maximum.at(last, visit[before], np.flatnonzero(before))
+        there = (last >= 0) & (self.instance[np.maximum(last, 0)] == self.instance_ids.index(instance))
+        cut = there & goes_on & (done > 0)
+        return int(cut.sum()), int(done[cut].sum())
+
+    def shared_cache_hit_rate(self, size: int | None = None) -> float:
+        """Share of served requests that one cache shared by every instance would have hit.
+
+        A centralized cache layer (memcached, Redis): the served requests of this run, in
+        time order, look up their user's data in one LRU cache of ``size`` users (default:
+        every instance's local ``cache_size`` pooled). Where a request was routed does not
+        matter, unlike :meth:`cache_hit_rate`.
+        """
+        size = len(self.instance_ids) * self.scenario.cache_size if size is None else size
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+            raise ValueError(f"size must be a positive number of users, got size={size!r}")
+        cache: dict[int, None] = {}
+        hits = 0
+        for user in self.users[self.served].tolist():
+            if cache.pop(user, 0) is None:
+                hits += 1
+            elif len(cache) >= size:
+                del cache[next(iter(cache))]
+            cache[user] = None
+        served = int(self.served.sum())
+        return hits / served if served else 0.0
 
     def summary(self) -> dict:
         """The headline metrics in one dict (see each method for its definition)."""
