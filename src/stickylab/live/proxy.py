@@ -47,6 +47,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
+from ..app import SESSION_COOKIE
 from ..model import Cookie, Cookies, Headers, Pool, Request, Response
 from ..routers import Router, as_router
 from .cookies import BadCookie, parse_cookie_header, parse_set_cookie
@@ -146,6 +147,9 @@ class Proxy:
         errors = self.guard.errors if hasattr(self, "guard") else ()
         self.guard = RouterGuard(as_router(router), self.router_timeout, self.isolate_router)
         self.guard.errors.extend(errors)
+        name = getattr(self.guard.router, "cookie", None)
+        #: The cookies read strictly: the session cookie and the router's own (``router.cookie``).
+        self.own_cookies = frozenset({SESSION_COOKIE, name} if isinstance(name, str) else {SESSION_COOKIE})
 
     @property
     def errors(self) -> deque[str]:
@@ -255,7 +259,7 @@ class Proxy:
     # -- one request ----------------------------------------------------------------------------------
     def request_of(self, req: web.Request) -> Request:
         """The router's view of an HTTP request (raises BadCookie for a bad Cookie header)."""
-        cookies = parse_cookie_header(req.headers.getall("Cookie", []))
+        cookies = parse_cookie_header(req.headers.getall("Cookie", []), self.own_cookies)
         return Request(req.remote or "", Headers(req.headers.items()), Cookies(cookies), req.path,
                        time.monotonic() - self._started)
 
