@@ -17,6 +17,8 @@
 - :mod:`~stickylab.live.lab`: starts, kills, restarts, adds and drains them; always cleans up.
 - :mod:`~stickylab.live.traffic`: replays a scenario's workload with :class:`~stickylab.Browser`
   clients from their own loopback addresses, and measures a :class:`~stickylab.Result`.
+- :mod:`~stickylab.live.watch`: traffic without end and a dashboard that draws it as it arrives,
+  with buttons that kill, stop, restart, drain and remove backends and switch the store.
 - :mod:`~stickylab.live.haproxy`: the same backends behind a real HAProxy, as the reference.
 """
 
@@ -24,6 +26,7 @@ from .lab import Lab, Reply
 from .proxy import Proxy
 from .stores import STORES, redis_available
 from .traffic import drive, loopback_address, many_loopback_addresses
+from .watch import LiveDashboard, Traffic
 
-__all__ = ["STORES", "Lab", "Proxy", "Reply", "drive", "loopback_address", "many_loopback_addresses",
+__all__ = ["STORES", "Lab", "LiveDashboard", "Proxy", "Reply", "Traffic", "drive", "loopback_address", "many_loopback_addresses",
            "redis_available"]

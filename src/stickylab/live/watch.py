@@ -1,0 +1,311 @@
+"""Watch the live lab under traffic: users that browse without end, and a dashboard to break things.
+
+:class:`Traffic` keeps ``users`` real browsers busy against a running :class:`~stickylab.live.Lab`:
+each logs in once, then asks for ``/app`` again and again after a short, seeded think time, from a
+loopback address of its own. Every answer is recorded: which backend served it, and whether the
+session was found, lost (``X-Session: missing``: the user was logged out) or the request failed.
+
+:class:`LiveDashboard` runs that traffic and draws, once a second, the requests each backend
+served and the logouts and failures of the last ``window`` seconds, beside buttons that kill,
+stop (``SIGSTOP``), continue, restart, drain and remove a backend, add one, and switch the
+session store (which starts a new lab). The buttons do their work on a thread of their own, so
+the picture keeps moving while a backend restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import html
+import os
+import signal
+import time
+
+import aiohttp
+import ipywidgets as w
+import numpy as np
+
+from .. import viz
+from ..browser import Browser
+from ..viz import render
+from .lab import Lab
+from .stores import STORES, redis_available
+from .traffic import client, exchange, loopback_address, many_loopback_addresses, take
+
+__all__ = ["LiveDashboard", "Traffic"]
+
+OK, LOST, FAILED = "ok", "lost", "failed"
+
+
+class Traffic:
+    """``users`` browsers sending real requests through ``lab`` until :meth:`stop`.
+
+    Args:
+        lab: a started :class:`Lab`.
+        users: how many browsers, each from its own loopback address where the system allows.
+        think: mean seconds a browser waits between two requests (exponential, seeded).
+        seed: the think times' seed.
+        keep: how many answers to remember (the oldest are dropped first).
+
+    ``records`` holds ``(seconds since start, user, backend or None, outcome)`` per answer,
+    outcome one of ``"ok"``, ``"lost"``, ``"failed"``.
+    """
+
+    def __init__(self, lab: Lab, users: int = 24, think: float = 0.2, seed: int = 0, keep: int = 50_000):
+        if not isinstance(lab, Lab):
+            raise TypeError(f"lab must be a stickylab.live.Lab, got {lab!r}")
+        if isinstance(users, bool) or not isinstance(users, int) or not 1 <= users <= 500:
+            raise ValueError(f"users must be an integer from 1 to 500, got users={users!r}")
+        if not isinstance(think, (int, float)) or not 0.001 <= think <= 60:
+            raise ValueError(f"think must be from 0.001 to 60 seconds, got think={think!r}")
+        self.lab, self.users, self.think, self.seed = lab, users, float(think), seed
+        self.records: collections.deque = collections.deque(maxlen=keep)
+        self.t0 = time.monotonic()
+        self._running = False
+        self._future: concurrent.futures.Future | None = None
+
+    def now(self) -> float:
+        """Seconds since the traffic started."""
+        return time.monotonic() - self.t0
+
+    def start(self) -> Traffic:
+        """Start the browsers on the lab's own loop; return self."""
+        if self._future is None or self._future.done():
+            self._running = True
+            self._future = asyncio.run_coroutine_threadsafe(self._run(), self.lab._loop)
+        return self
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop every browser and wait (at most ``timeout`` s) for their last requests."""
+        self._running = False
+        if self._future is not None:
+            try:
+                self._future.result(timeout)
+            except concurrent.futures.TimeoutError:
+                self._future.cancel()
+
+    async def _run(self) -> None:
+        spread = many_loopback_addresses()
+        clients = {}
+        try:
+            for k in range(self.users):
+                address = loopback_address(200 + k) if spread else None
+                clients[k] = client(address)
+            await asyncio.gather(*(self._browse(k, clients[k], spread) for k in range(self.users)))
+        finally:
+            await asyncio.gather(*(c.close() for c in clients.values()))
+
+    async def _browse(self, k: int, session: aiohttp.ClientSession, spread: bool) -> None:
+        rng = np.random.default_rng([self.seed, k])
+        browser = Browser(loopback_address(200 + k) if spread else "127.0.0.1")
+        path, query = "/login", f"?user=u{k}"
+        while self._running:
+            t = self.now()
+            try:
+                reply = await exchange(session, self.lab.url + path + query, browser.request(path, t))
+            except (TimeoutError, aiohttp.ClientError, OSError):
+                reply = None
+            if reply is None or reply.instance is None or reply.status >= 500:
+                self.records.append((t, k, None, FAILED))
+            else:
+                take(browser, reply, t, f"u{k}")
+                lost = reply.header("X-Session") == "missing"
+                self.records.append((t, k, reply.instance, LOST if lost else OK))
+                path, query = "/app", ""
+            await asyncio.sleep(float(rng.exponential(self.think)))
+
+    def since(self, t: float) -> list[tuple]:
+        """The records from time ``t`` on."""
+        return [r for r in list(self.records) if r[0] >= t]
+
+    def per_second(self, window: float, instances) -> tuple[np.ndarray, dict, np.ndarray, np.ndarray]:
+        """Whole seconds of the last ``window`` s, requests served per backend, logouts, failures."""
+        end = int(self.now())
+        seconds = np.arange(max(0, end - int(window)), end)
+        served = {iid: np.zeros(len(seconds)) for iid in instances}
+        lost, failed = np.zeros(len(seconds)), np.zeros(len(seconds))
+        start = seconds[0] if len(seconds) else end
+        for t, _, iid, outcome in self.since(start):
+            k = int(t) - start
+            if not 0 <= k < len(seconds):
+                continue
+            if outcome == FAILED:
+                failed[k] += 1
+                continue
+            if iid in served:
+                served[iid][k] += 1
+            if outcome == LOST:
+                lost[k] += 1
+        return seconds, served, lost, failed
+
+
+class LiveDashboard:
+    """Real traffic through a lab, drawn as it arrives, with buttons that break it.
+
+    Args:
+        router: the router the proxy asks (a name or a Router).
+        instances: backends to start.
+        store: ``"memory"``, ``"sqlite"``, ``"redis"`` or ``"jwt"``; the dashboard can switch it.
+        users, think, seed: the :class:`Traffic`.
+        window: seconds of history drawn.
+    """
+
+    ACTIONS = ("kill", "stop", "continue", "restart", "drain", "remove")
+
+    def __init__(self, router="CookieInsert", instances: int = 3, store: str = "memory", *,
+                 users: int = 24, think: float = 0.2, seed: int = 0, window: float = 30.0):
+        if not isinstance(window, (int, float)) or not 5 <= window <= 600:
+            raise ValueError(f"window must be from 5 to 600 seconds, got window={window!r}")
+        self.router, self.instances, self.window = router, instances, float(window)
+        self._traffic_args = {"users": users, "think": think, "seed": seed}
+        self.lab = Lab(router, instances, store=store).start()
+        self.traffic = Traffic(self.lab, **self._traffic_args).start()
+        self.actions: list[tuple[float, str, str]] = []     # (time, action, backend)
+        self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="stickylab-watch")
+        self._task: asyncio.Task | None = None
+        self.error: str | None = None          # what the last button press raised, if anything
+        self._store_asked = store
+        self._build()
+        self.refresh()
+
+    # -- the widgets ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.fig, axes = viz.figure(1, 2, width=11, height=3.2)
+        self.ax_load, self.ax_bad = axes
+        self.image = w.Image(format="png")
+        self.backend = w.Dropdown(description="backend", options=self.lab.ever, layout={"width": "14em"})
+        self.buttons = {name: w.Button(description=name.capitalize(), layout={"width": "7em"})
+                        for name in (*self.ACTIONS, "add")}
+        for name, button in self.buttons.items():
+            button.on_click(lambda _, name=name: self.press(name))
+        stores = [s for s in STORES if s != "redis" or redis_available()]
+        self.store = w.Dropdown(description="store", options=stores, value=self.lab.store,
+                                layout={"width": "14em"})
+        self.store.observe(self._store_picked, names="value")
+        self.status = w.HTML()
+        self.widget = w.VBox([w.HBox([self.backend, *self.buttons.values()]),
+                              w.HBox([self.store, self.status]), self.image])
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+        display(self.widget)
+        self.auto_refresh()
+
+    # -- the picture ---------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Draw the last ``window`` seconds and the backends' states now."""
+        seconds, served, lost, failed = self.traffic.per_second(self.window, self.lab.ever)
+        self.ax_load.clear()
+        for k, (iid, counts) in enumerate(served.items()):
+            self.ax_load.plot(seconds, counts, color=viz.instance_color(k), label=iid, marker=".")
+        self.ax_load.set(title="Requests served per second, by backend", xlabel="seconds", ylabel="requests")
+        self.ax_load.legend(loc="upper left", fontsize=8, ncols=len(served))
+        self.ax_bad.clear()
+        self.ax_bad.plot(seconds, lost, color="tab:red", marker="o", label="logged out (session lost)")
+        self.ax_bad.plot(seconds, failed, color="black", marker="x", label="failed (no answer, 5xx)")
+        self.ax_bad.set(title="Per second: logouts and failures", xlabel="seconds", ylabel="requests")
+        self.ax_bad.legend(loc="upper left", fontsize=8)
+        for ax in (self.ax_load, self.ax_bad):
+            for t, name, iid in self.actions:
+                if seconds.size and t >= seconds[0]:
+                    ax.axvline(t, color="grey", linestyle=":")
+                    ax.annotate(f"{name} {iid}", (t, 1), xycoords=("data", "axes fraction"),
+                                fontsize=7, va="top", rotation=90)
+        self.image.value = render.png(self.fig)
+        states = self.lab.status() if self.lab._loop is not None else {}
+        self.status.value = " · ".join(f"<b>{iid}</b> {state}" for iid, state in states.items())
+
+    def auto_refresh(self, every: float = 1.0) -> None:
+        """Redraw every ``every`` seconds on the notebook's own loop (only inside a running kernel)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            try:
+                loop = asyncio.get_event_loop()
+            except RuntimeError:
+                return
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._tick(every))
+
+    async def _tick(self, every: float) -> None:
+        while self.lab._loop is not None:
+            await asyncio.sleep(every)
+            self.refresh()
+
+    def wait(self, seconds: float) -> None:
+        """Let the traffic run ``seconds`` (at most 120), then redraw (for a cell that must block)."""
+        if not 0 <= seconds <= 120:
+            raise ValueError(f"seconds must be from 0 to 120, got seconds={seconds!r}")
+        time.sleep(seconds)
+        self.refresh()
+
+    # -- the buttons ---------------------------------------------------------------------------------
+    def press(self, action: str, value: str | None = None) -> concurrent.futures.Future:
+        """Do ``action`` to the chosen backend (or switch the store to ``value``) on the worker thread."""
+        if action not in (*self.ACTIONS, "add", "store"):
+            raise ValueError(f"action must be one of {', '.join(self.ACTIONS)}, add or store, got {action!r}")
+        iid = value if action == "store" else self.backend.value
+        if action == "store":
+            if value not in STORES:
+                raise ValueError(f"store must be one of {', '.join(STORES)}, got {value!r}")
+            self._store_asked = value
+            self.store.value = value               # the drop-down shows it (and does not ask again)
+        self.actions.append((self.traffic.now(), action, iid or ""))
+        done = self._worker.submit(self._do, action, iid)
+        done.add_done_callback(self._report)
+        return done
+
+    def _store_picked(self, change) -> None:
+        if change["new"] != self._store_asked:
+            self.press("store", change["new"])
+
+    def _report(self, done: concurrent.futures.Future) -> None:
+        error = done.exception()
+        self.error = None if error is None else f"{type(error).__name__}: {error}"
+        if error is not None:
+            self.status.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
+
+    def _do(self, action: str, iid: str) -> None:
+        lab = self.lab
+        if action == "kill":
+            lab.kill(iid)
+        elif action in ("stop", "continue"):
+            os.kill(lab.pids()[iid], signal.SIGSTOP if action == "stop" else signal.SIGCONT)
+        elif action == "restart":
+            lab.restart(iid)
+        elif action == "drain":
+            lab.drain(iid)
+        elif action == "remove":
+            lab.remove(iid)
+        elif action == "add":
+            lab.add()
+        else:
+            self._switch_store(iid)
+        self.backend.options = [i for i in self.lab.ever if i in self.lab.status()]
+
+    def _switch_store(self, store: str) -> None:
+        self.traffic.stop()
+        self.lab.close()
+        self.lab = Lab(self.router, self.instances, store=store).start()
+        self.traffic = Traffic(self.lab, **self._traffic_args).start()
+        self.actions = [(0.0, "store", store)]
+
+    def close(self) -> None:
+        """Stop the traffic and the lab."""
+        if self._task is not None:
+            self._task.cancel()
+        self.traffic.stop()
+        self._worker.shutdown(wait=True)
+        for iid, pid in self.lab.pids().items() if self.lab._loop is not None else ():
+            try:
+                os.kill(pid, signal.SIGCONT)     # a stopped backend must be able to exit
+            except ProcessLookupError:
+                pass
+        self.lab.close()
+
+    def __enter__(self) -> LiveDashboard:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
