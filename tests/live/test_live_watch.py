@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def _homes(records, before):
     """Each user's backend at its last answer before ``before``."""
     homes = {}
-    for t, user, iid, outcome in records:
+    for t, user, iid, _ in records:
         if t < before and iid is not None:
             homes[user] = iid
     return homes

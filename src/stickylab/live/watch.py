@@ -297,7 +297,7 @@ class LiveDashboard:
             self._task.cancel()
         self.traffic.stop()
         self._worker.shutdown(wait=True)
-        for iid, pid in self.lab.pids().items() if self.lab._loop is not None else ():
+        for pid in (self.lab.pids().values() if self.lab._loop is not None else ()):
             try:
                 os.kill(pid, signal.SIGCONT)     # a stopped backend must be able to exit
             except ProcessLookupError:
