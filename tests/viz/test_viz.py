@@ -388,3 +388,13 @@ def test_a_long_metric_label_is_wrapped_to_fit_the_plots_height(ax, runs):
     ax.figure.canvas.draw()
     label = ax.yaxis.label.get_window_extent()
     assert label.height < ax.figure.bbox.height
+
+
+def test_table_text_is_readable_and_fits_its_rows(ax):
+    viz.plot_table(ax, ["client", "sent to"], [["198.51.100.7", "i0"]], "t")
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    cell = ax.tables[0].get_celld()[(1, 0)]
+    text = cell.get_text().get_window_extent(renderer)
+    assert cell.get_text().get_fontsize() * ax.figure.dpi / 72 >= 12      # px, at the figure's dpi
+    assert text.height < cell.get_window_extent(renderer).height

@@ -45,6 +45,11 @@ class Stepper:
     log_title = "Requests routed: {n}"
     #: Relative widths of the log and the side view.
     width_ratios: tuple[float, float] = (1.0, 1.0)
+    #: True to put the side view under the log (a wide log), each ``size[1]`` inches high.
+    stacked = False
+    #: The figure's width and each row's height, in inches (at 80 dpi: 800 px wide, about what
+    #: a notebook shows unscaled, so the tables' text stays readable).
+    size: tuple[float, float] = (10.0, 3.6)
 
     def __init__(self, router: Router, requests: Sequence[Request], pool: Pool, *, max_rows: int = 12):
         if not isinstance(router, Router):
@@ -63,7 +68,9 @@ class Stepper:
         self.log: list[tuple[Request, str]] = []
         #: The response each request got (the application's cookies and the router's).
         self.responses: list[Response] = []
-        self.fig, axes = viz.figure(1, 2, width=12.0, height=3.6, width_ratios=self.width_ratios)
+        shape = (2, 1) if self.stacked else (1, 2)
+        self.fig, axes = viz.figure(*shape, width=self.size[0], height=self.size[1],
+                                    width_ratios=None if self.stacked else self.width_ratios)
         self.axes = list(axes)
         self.live = inplace.LiveAxes(self.axes)     # the tables are updated in place, step after step
         self.image = w.Image(format="png", layout={"max_width": "100%"})
@@ -176,7 +183,8 @@ class CookieStepper(Stepper):
 
     columns = ("client", "Cookie sent", "sent to", "Set-Cookie")
     log_title = "The cookie exchange: {n} requests"
-    width_ratios = (1.4, 1.0)
+    stacked = True
+    size = (10.0, 3.0)
 
     def __init__(self, router: Router | None = None, requests: Sequence[Request] | None = None,
                  pool: Pool | None = None, *, max_rows: int = 10):
