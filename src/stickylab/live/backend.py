@@ -7,24 +7,36 @@ whether the user's data was in this process's cache):
   (``?user=NAME`` says who logs in: it keys the cache, as ``X-User-Id`` does afterwards).
 - ``/logout``: ends it and deletes the cookie (``X-Session: ended``, or ``missing``).
 - ``/cart``: GET lists the session's cart, POST ``?item=NAME`` adds to it (session data).
-- ``/health``: ``ok``, for the balancer's health checks (needs no session).
+- ``/health``: for the balancer's health checks (needs no session): ``200`` and a JSON body
+  whenever the process runs, with the session store's state in it (see :class:`StoreHealth`).
 - any other path: a page that needs the session. Without one here (never logged in,
   expired, or held in another instance's memory) it is ``401`` with a body saying so and
   ``X-Session: missing``, and, as :meth:`App.serve` does, a new empty session starts
   (a fresh ``SESSION`` cookie): the user was logged out and is signed in again here.
 
 The session is named by the ``SESSION`` cookie, else by ``Authorization: Bearer``, as in
-:meth:`stickylab.App.handle`. The process exits when its parent does: it reads stdin
-until EOF (the parent holds the other end: :func:`stickylab.children.exit_with_parent`), and
-on Linux the lab starts it to be killed with its parent (:func:`stickylab.children.start`).
+:meth:`stickylab.App.handle`.
+
+A store that may stall (SQLite, Redis) is called on a thread of the backend's own, never on
+its event loop: a locked database or a Redis that is gone costs the requests that need it a
+``503`` naming the store, within :data:`~stickylab.live.stores.STORE_TIMEOUT` seconds, while
+``/health`` keeps answering at once. A shared store's outage is not a dead backend: the
+balancer keeps it in the pool (as Kubernetes advises for liveness probes, which should not
+fail because a dependency does, or every replica is restarted at once).
+
+The process exits when its parent does: it reads stdin until EOF (the parent holds the other
+end: :func:`stickylab.children.exit_with_parent`), and on Linux the lab starts it to be killed
+with its parent (:func:`stickylab.children.start`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
@@ -34,12 +46,16 @@ from ..trace import LOST
 from ..model import Cookie
 from .cookies import BadCookie, parse_cookie_header
 from .procs import until_stopped
-from .stores import MAX_CART, MAX_ITEM, StoreDown, make_store
+from .stores import MAX_CART, MAX_ITEM, PING_TIMEOUT, STORE_TIMEOUT, StoreDown, make_store
 
-__all__ = ["BACKEND", "INSTANCE_HEADER", "Backend", "make_app", "main"]
+__all__ = ["BACKEND", "HEALTH_PATH", "INSTANCE_HEADER", "Backend", "StoreHealth", "make_app", "main"]
 
 #: The header naming the instance that served a response.
 INSTANCE_HEADER = "X-Instance"
+#: The page the balancer's health checks ask for.
+HEALTH_PATH = "/health"
+#: Seconds between two pings of the store that ``/health`` starts (more frequent checks share one).
+_PING_EVERY = 0.2
 
 
 #: Requests between looks for expired in-memory sessions (see :meth:`App.tidy`).
@@ -68,14 +84,53 @@ def _store_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+class StoreHealth:
+    """What the backend last learned of its session store: ``ok``, or ``unreachable`` and why.
+
+    Every request that uses the store, and every ping ``/health`` starts, tells it; ``/health``
+    shows it (:meth:`as_dict`).
+    """
+
+    def __init__(self, kind: str):
+        self.kind, self.ok, self.reason = kind, True, ""
+        self.since = time.monotonic()
+
+    def saw(self, error: str | None) -> None:
+        """Note one outcome: None if the store answered, else why it did not."""
+        if (error is None) != self.ok:
+            self.ok, self.since = error is None, time.monotonic()
+        self.reason = error or ""
+
+    def as_dict(self) -> dict:
+        """``kind``, ``state`` (``ok`` or ``unreachable``), ``reason`` and ``for`` (seconds in this state)."""
+        return {"kind": self.kind, "state": "ok" if self.ok else "unreachable", "reason": self.reason,
+                "for": round(time.monotonic() - self.since, 3)}
+
+
 class Backend:
-    """The HTTP side of one instance: reads the session, asks the :class:`App`, writes headers."""
+    """The HTTP side of one instance: reads the session, asks the :class:`App`, writes headers.
+
+    A blocking store (``store.blocking``) is called on one thread of its own (``io``), which
+    serialises the calls as one connection needs; its pings run on another (``pinger``).
+    """
 
     def __init__(self, instance: str, store, session_timeout: float = 1800.0):
         self.instance, self.store = instance, store
         self.app = store.app(session_timeout)
         self.errors = _store_errors()
         self.served = 0
+        self.health = StoreHealth(store.kind)
+        blocking = getattr(store, "blocking", False)
+        self.io = ThreadPoolExecutor(1, f"store-{instance}") if blocking else None
+        self.pinger = ThreadPoolExecutor(1, f"ping-{instance}") if blocking else None
+        self._ping: asyncio.Future | None = None
+        self._pinged = -math.inf
+
+    def close(self) -> None:
+        """Let the store threads go (a call still running finishes within the store's own timeout)."""
+        for pool in (self.io, self.pinger):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
 
     # -- reading the request -------------------------------------------------------------
     @staticmethod
@@ -105,7 +160,9 @@ class Backend:
 
     # -- the pages ------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
-        """Every request: bad cookies are a 400/431, an unreachable store a 503."""
+        """Every request: bad cookies are a 400/431, a store that fails or does not answer a 503."""
+        if request.path == HEALTH_PATH:
+            return await self.check(request)
         try:
             token = self.token(request)
         except BadCookie as exc:
@@ -113,17 +170,70 @@ class Backend:
         self.served += 1
         if self.served % _TIDY_EVERY == 0 and not store_is_shared(self.store):
             self.app.tidy(time.time())      # forget expired sessions held in this process's memory
+        if self.io is None:
+            return self.answer(request, token, time.time())
+        work = asyncio.get_running_loop().run_in_executor(self.io, self.answer, request, token, time.time())
         try:
-            return self.page(request, token, time.time())
+            return await asyncio.wait_for(work, STORE_TIMEOUT)
+        except TimeoutError:
+            return self.unavailable(f"no answer within {STORE_TIMEOUT:g} s")
+
+    def answer(self, request: web.Request, token: str | None, now: float) -> web.Response:
+        """:meth:`page`, or the store's 503 if it fails (on the store's thread when it may block)."""
+        try:
+            response = self.page(request, token, now)
         except self.errors as exc:
-            return web.Response(status=503, text=f"503: the session store is unreachable "
-                                f"({type(exc).__name__}: {exc})\n", headers={INSTANCE_HEADER: self.instance})
+            return self.unavailable(f"{type(exc).__name__}: {exc}")
+        self.health.saw(None)
+        return response
+
+    def unavailable(self, reason: str) -> web.Response:
+        """The 503 of a request that needs the session store when it fails; noted for ``/health``."""
+        self.health.saw(reason)
+        headers = {INSTANCE_HEADER: self.instance, "Cache-Control": "no-store", "X-Store": "unreachable"}
+        return web.Response(status=503, headers=headers,
+                            text=f"503: the session store ({self.store.kind}) is unreachable: {reason}\n")
+
+    async def check(self, request: web.Request) -> web.Response:
+        """``/health``: 200 while the process serves, with the store's state and (memory) live sessions.
+
+        The store is pinged on its own thread, at most every 0.2 s, and waited for briefly:
+        the answer comes within about :data:`~stickylab.live.stores.PING_TIMEOUT` seconds whatever
+        the store does.
+        """
+        if self.pinger is not None:
+            await self._ping_store()
+        sessions = None
+        if not store_is_shared(self.store):
+            limit = time.time() - self.app.timeout
+            sessions = sum(1 for seen in self.app.sessions.values() if seen >= limit)
+        body = {"instance": self.instance, "process": "up", "store": self.health.as_dict(),
+                "sessions": sessions}
+        return web.json_response(body, headers={INSTANCE_HEADER: self.instance, "Cache-Control": "no-store"})
+
+    async def _ping_store(self) -> None:
+        loop = asyncio.get_running_loop()
+        if (self._ping is None or self._ping.done()) and loop.time() - self._pinged >= _PING_EVERY:
+            self._pinged = loop.time()
+            self._ping = loop.run_in_executor(self.pinger, self._ping_once)
+        if self._ping is None or self._ping.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._ping), 2 * PING_TIMEOUT)
+        except TimeoutError:
+            self.health.saw(f"no answer to a ping within {2 * PING_TIMEOUT:g} s")
+
+    def _ping_once(self) -> None:
+        try:
+            self.store.ping()
+        except self.errors as exc:
+            self.health.saw(f"{type(exc).__name__}: {exc}")
+        else:
+            self.health.saw(None)
 
     def page(self, request: web.Request, token: str | None, now: float) -> web.Response:
         """The page ``request.path`` names, as :meth:`App.serve` decides (login, logout, a lost session)."""
         path = request.path
-        if path == "/health":
-            return web.Response(text="ok\n", headers={INSTANCE_HEADER: self.instance})
         flags, new, cookies = self.app.serve(path, token, now)
         if path == LOGIN_PATH:
             response = self.reply(request, 200, f"Logged in on {self.instance}.", new,
@@ -222,6 +332,7 @@ async def serve(app: web.Application, host: str, port: int) -> None:
         await until_stopped()
     finally:
         await runner.cleanup()
+        app[BACKEND].close()
 
 
 if __name__ == "__main__":

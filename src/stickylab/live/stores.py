@@ -7,8 +7,17 @@ whose ``sessions`` dict lives where the store says, and keeps each session's car
 - ``sqlite``: one database file shared by every backend on the machine (WAL mode), the
   default external store: it needs nothing installed.
 - ``redis``: a real redis-server (``redis://127.0.0.1:6379/0``); keys expire with the session.
+  A Redis that saves nothing to disk (``--save ""`` and ``--appendonly no``, as the lab's own)
+  loses every session when it restarts: every user is logged out at once, as if every
+  backend had crashed. Keeping sessions across a restart of Redis needs its snapshots (RDB)
+  or its append-only file (AOF).
 - ``jwt``: stateless signed tokens (HS256, PyJWT): the session *is* the cookie, so any
   backend that knows the secret accepts it, and nothing is stored at all.
+
+A store that goes over the network or to a file (``blocking``: SQLite, Redis) may stall:
+the backend calls it on a thread of its own, never on its event loop, and gives up after
+:data:`STORE_TIMEOUT` seconds. Each store's :meth:`ping` says whether it answers now, for
+the backend's ``/health``.
 """
 
 from __future__ import annotations
@@ -22,13 +31,21 @@ from collections.abc import Iterator
 
 from ..app import App
 
-__all__ = ["STORES", "JwtStore", "MemoryStore", "RedisStore", "SqliteStore", "StoreDown", "TokenApp",
-           "make_store", "redis_available", "session_ids"]
+__all__ = ["BUSY_TIMEOUT", "PING_TIMEOUT", "STORES", "STORE_TIMEOUT", "JwtStore", "MemoryStore", "RedisStore",
+           "SqliteStore", "StoreDown", "TokenApp", "make_store", "redis_available", "session_ids"]
 
 #: The store kinds, by name.
 STORES = ("memory", "sqlite", "redis", "jwt")
 #: Most items a cart holds, and longest item name (a request asking for more is refused).
 MAX_CART, MAX_ITEM = 50, 64
+#: Seconds the backend waits for the store to serve one request before it answers 503.
+STORE_TIMEOUT = 2.0
+#: Seconds one SQLite statement waits for another connection's lock (``sqlite3.connect(timeout=)``),
+#: and one Redis command for its answer: less than :data:`STORE_TIMEOUT`, so a locked store fails
+#: a request with its own error instead of holding the backend's store thread.
+BUSY_TIMEOUT = 1.0
+#: Seconds :meth:`ping` waits for the store (``/health`` must answer promptly whatever the store does).
+PING_TIMEOUT = 0.25
 
 
 class StoreDown(RuntimeError):
@@ -103,10 +120,13 @@ class _SharedDict(dict):
 class MemoryStore:
     """Sessions and carts in this process's memory (the default): gone when the process dies."""
 
-    kind, shared = "memory", False
+    kind, shared, blocking = "memory", False, False
 
     def __init__(self):
         self.carts: dict[str, list[str]] = {}
+
+    def ping(self) -> None:
+        """The process's own memory always answers."""
 
     def app(self, session_timeout: float) -> App:
         """An App keeping its sessions in this process."""
@@ -153,16 +173,30 @@ class _SqliteSessions(_SharedDict):
 class SqliteStore:
     """Sessions in one SQLite file every backend opens (WAL: readers never wait for the writer)."""
 
-    kind, shared = "sqlite", True
+    kind, shared, blocking = "sqlite", True, True
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, busy_timeout: float = BUSY_TIMEOUT):
         self.path = path
-        self.db = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS sessions "
                         "(token TEXT PRIMARY KEY, seen REAL NOT NULL, cart TEXT NOT NULL)")
         self.db.isolation_level = ""        # `with self.db:` makes each write a transaction
+        self._probe: sqlite3.Connection | None = None
+
+    def ping(self) -> None:
+        """Raise ``sqlite3.OperationalError`` unless a write could start now.
+
+        Another connection holding the write lock (a long transaction) makes every request
+        wait, as every request writes its session's last-seen time. It uses a connection of its
+        own, so it may run on another thread than the requests.
+        """
+        if self._probe is None:
+            self._probe = sqlite3.connect(self.path, timeout=PING_TIMEOUT, isolation_level=None,
+                                          check_same_thread=False)
+        self._probe.execute("BEGIN IMMEDIATE")
+        self._probe.execute("ROLLBACK")
 
     def app(self, session_timeout: float) -> App:
         """An App whose sessions are rows of the shared database."""
@@ -211,13 +245,19 @@ class _RedisSessions(_SharedDict):
 class RedisStore:
     """Sessions in a redis-server; carts are Redis lists, expiring with their session."""
 
-    kind, shared = "redis", True
+    kind, shared, blocking = "redis", True, True
 
     def __init__(self, url: str, prefix: str = "stickylab:", session_timeout: float = 1800.0):
         import redis
 
         self.url, self.prefix, self.timeout = url, prefix, session_timeout
-        self.r = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self.r = redis.Redis.from_url(url, socket_timeout=BUSY_TIMEOUT, socket_connect_timeout=BUSY_TIMEOUT)
+        self._probe = redis.Redis.from_url(url, socket_timeout=PING_TIMEOUT,
+                                           socket_connect_timeout=PING_TIMEOUT)
+
+    def ping(self) -> None:
+        """Raise ``redis.RedisError`` unless Redis answers ``PING`` (a connection of its own)."""
+        self._probe.ping()
 
     def app(self, session_timeout: float) -> App:
         """An App whose sessions are keys in Redis."""
@@ -294,12 +334,15 @@ def jwt_encode(claims: dict, secret: bytes) -> str:
 class JwtStore:
     """No store at all: sessions are signed tokens every backend sharing ``secret`` accepts."""
 
-    kind, shared = "jwt", True
+    kind, shared, blocking = "jwt", True, False
 
     def __init__(self, secret: bytes):
         if len(secret) < 32:
             raise ValueError(f"the JWT secret must be at least 32 bytes for HS256, got {len(secret)}")
         self.secret = secret
+
+    def ping(self) -> None:
+        """Nothing is stored, so nothing can be unreachable."""
 
     def app(self, session_timeout: float) -> TokenApp:
         """A TokenApp signing with the shared secret."""
