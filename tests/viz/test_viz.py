@@ -398,3 +398,19 @@ def test_table_text_is_readable_and_fits_its_rows(ax):
     text = cell.get_text().get_window_extent(renderer)
     assert cell.get_text().get_fontsize() * ax.figure.dpi / 72 >= 12      # px, at the figure's dpi
     assert text.height < cell.get_window_extent(renderer).height
+
+
+def test_home_users_count_each_user_once_whatever_the_router(ax):
+    from stickylab.viz.runs import home_counts, user_counts
+    sc = SC.replace(duration=600.0)              # long enough for second visits (a new cookie each)
+    cookie, iphash = sl.simulate(sc, "CookieInsert"), sl.simulate(sc, "SourceIPHash")
+    served = {name: len(np.unique(r.users[r.served])) for name, r in (("c", cookie), ("h", iphash))}
+    assert home_counts(cookie).sum() == served["c"] == home_counts(iphash).sum() == served["h"]
+    assert user_counts(cookie).sum() > home_counts(cookie).sum()      # a user on two instances, twice
+    assert list(home_counts(iphash)) == list(user_counts(iphash))     # one address, one instance
+    viz.plot_per_instance(ax, {"cookie": cookie, "hash": iphash}, what="home users")
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [*home_counts(cookie), *home_counts(iphash)]
+    assert ax.get_ylabel() == "users (each counted once)"
+    with pytest.raises(ValueError, match="'home users'"):
+        viz.plot_per_instance(ax, {"cookie": cookie}, what="homes")

@@ -11,7 +11,7 @@ from .. import events as ev
 from ..metrics import Result
 from . import inplace
 from .baselines import ghost_points
-from .runs import as_results, load_counts, states_at_end, user_counts
+from .runs import as_results, home_counts, load_counts, states_at_end, user_counts
 from .scales import steady_top
 from .style import count_label, instance_color, legend, router_color
 
@@ -98,19 +98,29 @@ def _bars_with_mean(ax, res: Result, counts, kind, ylabel: str, title: str, base
     return ax
 
 
+#: What :func:`plot_per_instance` can count: the counting, the y label, the default title.
+_PER_INSTANCE = {
+    "users": (user_counts, "distinct users served", "Users per instance"),
+    "home users": (home_counts, "users (each counted once)", "Users per instance, each counted once"),
+    "requests": (lambda res: load_counts(res, False), "requests served", "Load per instance"),
+}
+
+
 @inplace.redraws_in_place
 def plot_per_instance(ax, results, what: str = "users", title: str | None = None):
     """Grouped bars on one axis: per instance, each router's distinct users (or requests served).
 
     Side by side on one y axis, so "how uneven?" compares by height across routers. ``what``
-    is ``"users"`` (distinct users served, where NAT shows) or ``"requests"``. On a
+    is ``"users"`` (distinct users served, where NAT shows; a user served by two instances
+    counts on both), ``"home users"`` (each user once, on the instance that served most of
+    their requests: every router's bars sum to the same users) or ``"requests"``. On a
     dashboard's Axes the bars are updated in place.
     """
-    if what not in ("users", "requests"):
-        raise ValueError(f"what must be 'users' or 'requests', got what={what!r}")
+    if what not in _PER_INSTANCE:
+        raise ValueError(f"what must be one of {', '.join(map(repr, _PER_INSTANCE))}, got what={what!r}")
     results = as_results(results)
     ids = list(dict.fromkeys(iid for res in results.values() for iid in res.instance_ids))
-    count = user_counts if what == "users" else (lambda res: load_counts(res, False))
+    count, ylabel, default_title = _PER_INSTANCE[what]
     heights = []
     for res in results.values():
         mine = dict(zip(res.instance_ids, count(res)))
@@ -125,9 +135,9 @@ def plot_per_instance(ax, results, what: str = "users", title: str | None = None
                 for n, (label, h) in enumerate(zip(results, heights))]
         ax.set_xticks(x, ids)
         ax.set_xlabel("instance")
-        ax.set_ylabel("distinct users served" if what == "users" else "requests served")
+        ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(FuncFormatter(count_label))
-        ax.set_title(title or ("Users per instance" if what == "users" else "Load per instance"))
+        ax.set_title(title or default_title)
         ax.set_ylim(0, steady_top(ax, needed, False))
         legend(ax, loc="upper right", fontsize=8)
         inplace.keep(ax, key, kept)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import events as ev
 from ..metrics import Result
 
-__all__ = ["added_at", "as_results", "load_counts", "rate", "states_at_end", "user_counts"]
+__all__ = ["added_at", "as_results", "home_counts", "load_counts", "rate", "states_at_end", "user_counts"]
 
 
 def as_results(results) -> dict[str, Result]:
@@ -62,3 +62,19 @@ def user_counts(res: Result) -> np.ndarray:
     n = len(res.instance_ids)
     pairs = np.unique(res.workload.users[served] * n + res.instance[served])
     return np.bincount(pairs % n, minlength=n)
+
+
+def home_counts(res: Result) -> np.ndarray:
+    """Users per instance, each user counted once: on the instance that served most of their requests.
+
+    Unlike :func:`user_counts`, a user who visited several instances (a new cookie per
+    visit, say) is not counted on each, so the bars of any two runs sum to the same users.
+    Ties go to the instance created first.
+    """
+    served = res.served
+    n = len(res.instance_ids)
+    users = res.workload.users[served]
+    per = np.zeros((int(users.max(initial=-1)) + 1, n), dtype=np.int64)
+    np.add.at(per, (users, res.instance[served]), 1)
+    seen = per.sum(axis=1) > 0
+    return np.bincount(per[seen].argmax(axis=1), minlength=n)
