@@ -21,10 +21,17 @@ without widgets) and :mod:`~stickylab.widgets.event_controls` (its buttons),
 :mod:`~stickylab.widgets.comparison` (the run and its baseline), :mod:`~stickylab.widgets.dashboard`,
 :mod:`~stickylab.widgets.scenarios`, :mod:`~stickylab.widgets.hash_dashboards`,
 :mod:`~stickylab.widgets.steppers` and :mod:`~stickylab.widgets.progress`.
+
+Two views are anywidget modules, drawn by JavaScript shipped in ``static/``:
+:class:`FlowView` (:mod:`~stickylab.widgets.flow`, its data from
+:mod:`~stickylab.widgets.flow_frames`) plays a run's requests as moving dots.
 """
 
 from .controls import float_slider, int_slider, picker
 from .dashboard import Dashboard
+from .flow import FlowView
+from .flow_frames import FlowFrames as FlowFrames
+from .flow_frames import flow_frames
 from .hash_dashboards import CHANGES as CHANGES
 from .hash_dashboards import HASH_SCHEMES as HASH_SCHEMES
 from .hash_dashboards import USER_KEY as USER_KEY
@@ -40,7 +47,7 @@ from .summary import summary_html, users_logged_out
 from .progress import sweep
 
 __all__ = [
-    "CookieStepper", "Dashboard", "IPHashStepper", "Stepper", "consistent_hash_dashboard",
-    "float_slider", "hashing_dashboard", "int_slider", "key_movement", "panel", "picker",
+    "CookieStepper", "Dashboard", "FlowView", "IPHashStepper", "Stepper", "consistent_hash_dashboard",
+    "float_slider", "flow_frames", "hashing_dashboard", "int_slider", "key_movement", "panel", "picker",
     "ring_dashboard", "scenario_dashboard", "summary_html", "sweep", "users_logged_out",
 ]
