@@ -6,20 +6,30 @@
         lab.send(browser, "/login")     # a real request through the proxy
         lab.kill("i1")                  # SIGKILL: its in-memory sessions die with it
         lab.restart("i1")               # a fresh process, empty memory, same id
+        lab.remove("i2")                # drain, then stop: users whose visits end meanwhile lose nothing
         res = lab.run(scenario, events=[sl.Fail("i2", at=30.0)], speed=10.0)
 
 The proxy runs in a thread of this process (so a router written in a notebook runs as
-it is), with an event loop of its own; the backends are child processes. However the
-lab ends (``close``, the ``with`` block, an exception, garbage collection, or this process
+it is), with an event loop of its own; the backends are child processes. Controlling them
+never holds that loop: every wait for a process (to start, to stop, to drain) is awaited or
+runs on a worker thread, so the traffic goes on while a backend is killed, restarted or removed.
+
+With ``store="redis"`` and no ``redis_url``, the lab starts a redis-server of its own that
+saves nothing to disk (``--save ""``, ``--appendonly no``): ``lab.kill("redis")`` then
+``lab.restart("redis")`` empties every session, and every user is logged out at once.
+
+However the lab ends (``close``, the ``with`` block, an exception, garbage collection, or this process
 dying, even by SIGKILL), no process it started is left behind: see :mod:`stickylab.children`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,18 +38,26 @@ import time
 import weakref
 from pathlib import Path
 
+import aiohttp
+
 from .. import children
 from .. import events as ev
 from ..browser import Browser
 from ..routers import Router, as_router
 from . import procs
+from .backend import HEALTH_PATH
 from .proxy import Proxy
 from .stores import STORES, redis_available
 from .traffic import Reply, client, drive, exchange, many_loopback_addresses, take
 
-__all__ = ["Lab", "Reply"]
+__all__ = ["DRAIN_TIMEOUT", "Lab", "Reply"]
 
 _START_TIMEOUT = 30.0
+#: Seconds :meth:`Lab.remove` waits by default for the users of a draining backend to end their
+#: visits (Kubernetes' default ``terminationGracePeriodSeconds``).
+DRAIN_TIMEOUT = 30.0
+#: Seconds between two looks at a draining backend.
+_DRAIN_POLL = 0.1
 
 
 def _reap(running: dict, loops: list) -> None:
@@ -93,6 +111,8 @@ class Lab:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dir: Path | None = None
         self._clients: dict = {}
+        self._control: aiohttp.ClientSession | None = None
+        self._redis_port: int | None = None
         self._t0 = time.monotonic()
 
     # -- the loop thread ---------------------------------------------------------------------------
@@ -127,6 +147,8 @@ class Lab:
         self.close()
 
     async def _start(self) -> None:
+        self._control = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(),
+                                              timeout=aiohttp.ClientTimeout(total=2.0))
         self._spec, self._env = await self._store_spec()
         ids = [f"i{k}" for k in range(self.instances)]
         addresses = await asyncio.gather(*(self._spawn(iid) for iid in ids))
@@ -148,17 +170,20 @@ class Lab:
         return "memory", env
 
     async def _start_redis(self) -> str:
-        """A redis-server of the lab's own on a free loopback port, nothing saved to disk."""
-        port = procs.free_port()
-        self._children["redis"] = procs.spawn(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self._dir)], log=str(self._dir / "redis.log"))
+        """A redis-server of the lab's own on a loopback port, nothing saved to disk (``--save ""``).
+
+        A restart takes the port it had, so the backends find it again (empty).
+        """
+        port = self._redis_port = self._redis_port or procs.free_port()
+        self._children["redis"] = await asyncio.to_thread(
+            procs.spawn, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--dir", str(self._dir)], log=str(self._dir / "redis.log"))
         import redis
 
         r = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5)
         for _ in range(200):
             try:
-                if r.ping():
+                if await asyncio.to_thread(r.ping):
                     return f"redis://127.0.0.1:{port}/0"
             except redis.ConnectionError:
                 await asyncio.sleep(0.05)
@@ -169,7 +194,7 @@ class Lab:
         argv = [sys.executable, "-m", "stickylab.live.backend", "--id", iid, "--store", self._spec,
                 "--parent", str(os.getpid()), "--session-timeout", str(self.session_timeout),
                 "--prefix", f"stickylab:{id(self):x}:"]
-        proc = procs.spawn(argv, log=str(self._dir / f"{iid}.log"), env=self._env)
+        proc = await asyncio.to_thread(procs.spawn, argv, log=str(self._dir / f"{iid}.log"), env=self._env)
         self._children[iid] = proc
         loop = asyncio.get_running_loop()
         try:
@@ -202,6 +227,8 @@ class Lab:
     async def _close(self) -> None:
         await asyncio.gather(*(c.close() for c in self._clients.values()))
         self._clients.clear()
+        if self._control is not None:
+            await self._control.close()
         if self.proxy is not None:
             await self.proxy.stop()
 
@@ -232,24 +259,39 @@ class Lab:
 
     # -- controlling the backends ----------------------------------------------------------------------------
     def kill(self, iid: str) -> None:
-        """Crash backend ``iid`` (SIGKILL): what it held in memory is gone; the proxy finds out by itself."""
+        """Crash backend ``iid`` (SIGKILL): what it held in memory is gone; the proxy finds out by itself.
+
+        ``"redis"`` kills the lab's own redis-server: every request that needs a session gets
+        the backends' 503 naming the store, while the backends stay in the pool.
+        """
         self._call(self._kill(iid))
 
     async def _kill(self, iid: str) -> None:
-        proc = self._children.pop(self._backend(iid), None)
+        proc = self._children.pop(self._child(iid), None)
         if proc is None:
-            raise ValueError(f"backend {iid} is not running")
+            raise ValueError(f"{'' if iid == 'redis' else 'backend '}{iid} is not running")
         await children.kill_async(proc)
 
     def restart(self, iid: str) -> None:
-        """Start a fresh process for backend ``iid`` (empty memory) and put it back in the pool."""
+        """Start a fresh process for backend ``iid`` (empty memory) and put it back in the pool.
+
+        A running one is stopped first (SIGTERM, and SIGCONT if it was stopped with SIGSTOP,
+        as systemd does, so that it ends at once). ``"redis"`` restarts the lab's own
+        redis-server on its port: it saves nothing, so every session is gone.
+        """
         self._call(self._restart(iid))
 
     async def _restart(self, iid: str) -> None:
-        self._backend(iid)
-        if iid in self._children:
-            await children.stop_async(self._children.pop(iid))
-        self.proxy.set_backend(iid, await self._spawn(iid))
+        self._child(iid)
+        proc = self._children.pop(iid, None)
+        if proc is not None:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGCONT)      # our unreaped child: the pid is still its own
+            await children.stop_async(proc)
+        if iid == "redis":
+            await self._start_redis()
+        else:
+            self.proxy.set_backend(iid, await self._spawn(iid))
 
     def add(self) -> str:
         """Start one more backend (scale out); its id."""
@@ -268,21 +310,72 @@ class Lab:
     async def _drain(self, iid: str) -> None:
         self.proxy.drain(self._backend(iid))
 
-    def remove(self, iid: str) -> None:
-        """Take backend ``iid`` out of the pool and stop it (scale in)."""
-        self._call(self._remove(iid))
+    def remove(self, iid: str, drain_timeout: float = DRAIN_TIMEOUT) -> float:
+        """Scale in: drain backend ``iid``, take it out of the pool, stop it; the seconds the drain took.
 
-    async def _remove(self, iid: str) -> None:
-        self.proxy.remove(self._backend(iid))
+        As a balancer's drain (HAProxy ``state drain``, Kubernetes' grace period): the backend
+        takes no new users, its sticky users keep reaching it until their visits end (with
+        sessions in memory: until it holds none) or ``drain_timeout`` seconds pass, and the
+        requests it is serving are answered; then it is stopped. Users still on it after the
+        timeout lose their sessions (in memory). ``drain_timeout=0`` removes it at once.
+        """
+        if isinstance(drain_timeout, bool) or not isinstance(drain_timeout, int | float) or not (
+                0 <= drain_timeout < math.inf):
+            raise ValueError(f"drain_timeout must be a number of seconds >= 0, "
+                             f"got drain_timeout={drain_timeout!r}")
+        return self._call(self._remove(iid, float(drain_timeout)), timeout=drain_timeout + 60.0)
+
+    async def _remove(self, iid: str, drain_timeout: float) -> float:
+        member = self.proxy.members[self._backend(iid)]
+        start = time.monotonic()
+        self.proxy.drain(iid)
+        await self._drained(member, start + drain_timeout, sessions=self.store == "memory")
+        took = time.monotonic() - start
+        self.proxy.remove(iid)
+        await self._drained(member, time.monotonic() + self.proxy.timeout, sessions=False)
         proc = self._children.pop(iid, None)
         if proc is not None:
             await children.stop_async(proc)
+        return took
+
+    async def _drained(self, member, deadline: float, *, sessions: bool) -> bool:
+        """Wait until ``member`` serves no request (and, if ``sessions``, holds none) or ``deadline``."""
+        while time.monotonic() < deadline:
+            if member.in_flight == 0 and not (sessions and await self._sessions(member.address)):
+                return True
+            await asyncio.sleep(min(_DRAIN_POLL, max(0.0, deadline - time.monotonic())))
+        return False
+
+    async def _sessions(self, address: str) -> int:
+        """How many live sessions the backend at ``address`` holds in memory (0 if it does not answer)."""
+        try:
+            async with self._control.get(f"http://{address}{HEALTH_PATH}") as reply:
+                return int((await reply.json()).get("sessions") or 0)
+        except (aiohttp.ClientError, TimeoutError, ValueError, TypeError, AttributeError):
+            return 0
 
     def _backend(self, iid: str) -> str:
         if self.proxy is None or iid not in self.proxy.members:
             known = ", ".join(self.proxy.members) if self.proxy else "none"
             raise ValueError(f"no backend {iid!r} in the lab (backends: {known})")
         return iid
+
+    def _child(self, iid: str) -> str:
+        """``iid`` if it names a backend, or ``"redis"`` when the lab started its own redis-server."""
+        if iid == "redis" and self._redis_port is not None:
+            return iid
+        if iid == "redis":
+            raise ValueError("the lab did not start a redis-server (its store is not 'redis', or it was "
+                             "given a redis_url)")
+        return self._backend(iid)
+
+    @property
+    def store_address(self) -> str | None:
+        """Where the backends keep sessions: the SQLite file's path, the Redis URL, or None."""
+        spec = getattr(self, "_spec", "memory")
+        if spec.startswith("sqlite:"):
+            return spec[len("sqlite:"):]
+        return spec if spec.startswith("redis://") else None
 
     async def apply(self, event: ev.Event, touched: list[str]) -> None:
         """Carry out a simulator event for real: Fail kills, Recover restarts, ScaleOut adds, ..."""
@@ -294,7 +387,7 @@ class Lab:
             for _ in touched:
                 await self._add()
         elif isinstance(event, ev.ScaleIn):
-            await self._remove(event.id)
+            await self._remove(event.id, 0.0)       # terminated at once, as the simulator's ScaleIn
         elif isinstance(event, ev.Drain):
             await self._drain(event.id)
         else:
