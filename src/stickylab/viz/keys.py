@@ -38,8 +38,8 @@ def plot_key_movement(ax, labels: Sequence[str], moved: Sequence[float],
     if ideal is not None:
         marks = ax.scatter(labels, list(ideal), marker="_", s=900, color="k", zorder=3,
                            label="the least that must move")
-        legend(ax, loc="upper right", fontsize=8)
-    ax.set_ylim(0, 1.25)
+        legend(ax, loc="upper right", fontsize=8)      # above 100 %, where no bar reaches
+    ax.set_ylim(0, 1.35)
     ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.yaxis.set_major_formatter(percent_label)
     ax.set_ylabel("keys that moved (share)")
@@ -63,7 +63,7 @@ def plot_key_balance(ax, labels: Sequence[str], busiest: Sequence[float]):
         ax.set_ylabel("busiest node's keys / fair share")
         ax.set_title("How evenly keys spread")
         ax.tick_params(axis="x", labelsize=8)
-        legend(ax, loc="lower right", fontsize=8)
+        legend(ax, loc="upper right", fontsize=8)      # above the tallest bar: the axis leaves room
         inplace.keep(ax, key, made)
-    ax.set_ylim(0, max(1.5, max(busiest, default=1.0) * 1.15))
+    ax.set_ylim(0, max(1.5, max(busiest, default=1.0) * 1.35))
     return ax

@@ -64,6 +64,10 @@ def _mark_down(bars, res: Result) -> None:
             bar.set_alpha(0.6)
 
 
+#: The y axis reaches this many times the tallest bar or mark: the legend sits in the space above.
+_HEADROOM = 1.3
+
+
 def _bars_with_mean(ax, res: Result, counts, kind, ylabel: str, title: str, baseline=None, ghost=None):
     ids = list(res.instance_ids)
     live = inplace.is_live(ax)          # marks made up front, filled when there is a baseline
@@ -78,7 +82,7 @@ def _bars_with_mean(ax, res: Result, counts, kind, ylabel: str, title: str, base
         kept.mean.set_ydata([counts.mean()] * 2)
         if kept.marks is not None:
             kept.marks.set_offsets(points)
-        ax.set_ylim(0, steady_top(ax, needed * 1.05, True))
+        ax.set_ylim(0, steady_top(ax, needed * _HEADROOM, True))
         ax.set_title(title)
         return ax
     bars = ax.bar(ids, counts, color=[instance_color(k) for k in range(len(ids))])
@@ -88,12 +92,12 @@ def _bars_with_mean(ax, res: Result, counts, kind, ylabel: str, title: str, base
     if live or baseline is not None:
         marks = ax.scatter(points[:, 0], points[:, 1], marker="_", s=500, color="k", alpha=0.6,
                            zorder=3, label="_nolegend_" if live else "baseline")
-    ax.set_ylim(0, steady_top(ax, needed * 1.05, False))
+    ax.set_ylim(0, steady_top(ax, needed * _HEADROOM, False))
     ax.set_xlabel("instance")
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(FuncFormatter(count_label))
     ax.set_title(title)
-    legend(ax, loc="lower right", fontsize=8)
+    legend(ax, loc="upper right", fontsize=8)      # in the headroom, over no bar
     inplace.keep(ax, key, _MeanBars(list(bars), mean, marks))
     return ax
 
