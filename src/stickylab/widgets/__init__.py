@@ -24,7 +24,9 @@ without widgets) and :mod:`~stickylab.widgets.event_controls` (its buttons),
 
 Two views are anywidget modules, drawn by JavaScript shipped in ``static/``:
 :class:`FlowView` (:mod:`~stickylab.widgets.flow`, its data from
-:mod:`~stickylab.widgets.flow_frames`) plays a run's requests as moving dots.
+:mod:`~stickylab.widgets.flow_frames`) plays a run's requests as moving dots;
+:class:`TouchRing` (:mod:`~stickylab.widgets.ring_touch`, its ring a :class:`RingEditor`) is a hash
+ring the learner edits with the mouse.
 """
 
 from .controls import float_slider, int_slider, picker
@@ -32,6 +34,8 @@ from .dashboard import Dashboard
 from .flow import FlowView
 from .flow_frames import FlowFrames as FlowFrames
 from .flow_frames import flow_frames
+from .ring_edits import RingEditor
+from .ring_touch import TouchRing
 from .hash_dashboards import CHANGES as CHANGES
 from .hash_dashboards import HASH_SCHEMES as HASH_SCHEMES
 from .hash_dashboards import USER_KEY as USER_KEY
@@ -47,7 +51,8 @@ from .summary import summary_html, users_logged_out
 from .progress import sweep
 
 __all__ = [
-    "CookieStepper", "Dashboard", "FlowView", "IPHashStepper", "Stepper", "consistent_hash_dashboard",
-    "float_slider", "flow_frames", "hashing_dashboard", "int_slider", "key_movement", "panel", "picker",
-    "ring_dashboard", "scenario_dashboard", "summary_html", "sweep", "users_logged_out",
+    "CookieStepper", "Dashboard", "FlowView", "IPHashStepper", "RingEditor", "Stepper", "TouchRing",
+    "consistent_hash_dashboard", "float_slider", "flow_frames", "hashing_dashboard", "int_slider",
+    "key_movement", "panel", "picker", "ring_dashboard", "scenario_dashboard", "summary_html", "sweep",
+    "users_logged_out",
 ]
