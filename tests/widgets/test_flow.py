@@ -5,7 +5,7 @@ import pytest
 
 import stickylab as sl
 from stickylab import widgets as sw
-from stickylab.widgets.flow_frames import STATES, wire_bytes
+from stickylab.widgets.flow_data import STATES, wire_bytes
 
 SC = sl.Scenario(users=600, instances=4, duration=200.0, seed=5)
 

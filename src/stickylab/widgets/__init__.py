@@ -24,7 +24,7 @@ without widgets) and :mod:`~stickylab.widgets.event_controls` (its buttons),
 
 Two views are anywidget modules, drawn by JavaScript shipped in ``static/``:
 :class:`FlowView` (:mod:`~stickylab.widgets.flow`, its data from
-:mod:`~stickylab.widgets.flow_frames`) plays a run's requests as moving dots;
+:mod:`~stickylab.widgets.flow_data`) plays a run's requests as moving dots;
 :class:`TouchRing` (:mod:`~stickylab.widgets.ring_touch`, its ring a :class:`RingEditor`) is a hash
 ring the learner edits with the mouse.
 """
@@ -32,8 +32,8 @@ ring the learner edits with the mouse.
 from .controls import float_slider, int_slider, picker
 from .dashboard import Dashboard
 from .flow import FlowView
-from .flow_frames import FlowFrames as FlowFrames
-from .flow_frames import flow_frames
+from .flow_data import FlowFrames as FlowFrames
+from .flow_data import flow_frames
 from .ring_edits import RingEditor
 from .ring_touch import TouchRing
 from .hash_dashboards import CHANGES as CHANGES

@@ -6,7 +6,7 @@ instance that served it, and lands green (its session was there), red (it needed
 and found none: the user is logged out), blue (a login) or, failing, drops into the
 balancer's bin. Each instance shows its state, the requests in flight there (its queue) and
 the users it served lately: a hot instance's queue grows, a failure's users turn up elsewhere
-in red, a draining instance empties. The data come from :mod:`~stickylab.widgets.flow_frames`;
+in red, a draining instance empties. The data come from :mod:`~stickylab.widgets.flow_data`;
 the drawing is ``static/flow.js``, an `anywidget <https://anywidget.dev>`_ module.
 """
 
@@ -18,7 +18,7 @@ import anywidget
 import traitlets
 
 from ..metrics import Result
-from .flow_frames import FlowFrames, flow_frames, wire_bytes
+from .flow_data import FlowFrames, flow_frames, wire_bytes
 
 __all__ = ["SPEEDS", "FlowView"]
 
@@ -48,7 +48,7 @@ class FlowView(anywidget.AnyWidget):
     Args:
         runs: a :class:`~stickylab.Result`, or ``{name: Result}`` to pick from.
         show: the name of the run it opens on (default: the first).
-        window, max_users, max_dots, frames: see :func:`~stickylab.widgets.flow_frames.flow_frames`;
+        window, max_users, max_dots, frames: see :func:`~stickylab.widgets.flow_data.flow_frames`;
             they apply to every run, and every run is checked before anything is shown.
 
     Attributes (synchronised with the browser):

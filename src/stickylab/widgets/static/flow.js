@@ -1,5 +1,5 @@
 // The request-flow view (stickylab.widgets.flow.FlowView): a run played back on a canvas.
-// Python sends the run as typed arrays (flow_frames.FlowFrames.wire); this module only draws.
+// Python sends the run as typed arrays (flow_data.FlowFrames.wire); this module only draws.
 
 const W = 900, H = 430, AXIS = 40;            // canvas size in CSS pixels; the time strip below
 const CLIENTS = { x: 16, y: 34, w: 190, h: H - AXIS - 50 };
