@@ -119,7 +119,7 @@ def test_cookie_insert_sets_an_opaque_httponly_samesite_cookie_once():
 def test_proxy_listens_on_loopback_unless_told_otherwise():
     async def go():
         async with stack(sl.routers.RoundRobin(), 1) as proxy:
-            assert proxy.host == "127.0.0.1" and proxy._runner.addresses[0][0] == "127.0.0.1"
+            assert proxy.host == "127.0.0.1" and [h for h, _ in proxy.addresses] == ["127.0.0.1"]
     run(go())
 
 

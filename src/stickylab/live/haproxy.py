@@ -36,12 +36,17 @@ def available() -> bool:
 
 
 def config(backends: dict[str, str], port: int, *, cookie: str = "SRV", balance: str = "roundrobin",
-           inter_ms: int = 250, maxconn: int = 4096) -> str:
-    """The configuration text for ``backends`` (id -> ``host:port``), listening on 127.0.0.1:``port``."""
+           inter_ms: int = 250, maxconn: int = 4096, nbthread: int | None = None) -> str:
+    """The configuration text for ``backends`` (id -> ``host:port``), listening on 127.0.0.1:``port``.
+
+    ``nbthread``: HAProxy's threads (its default is one per core); 1 compares it with a
+    single-threaded proxy.
+    """
     servers = "\n".join(f"    server {iid} {addr} cookie {iid} check inter {inter_ms}ms fall 2 rise 1"
                         for iid, addr in backends.items())
+    threads = f"\n    nbthread {nbthread}" if nbthread else ""
     return f"""global
-    maxconn {maxconn}
+    maxconn {maxconn}{threads}
 defaults
     mode http
     timeout connect 1s

@@ -2,23 +2,29 @@
 
 Per request, as a real balancer does it:
 
-1. read the client's address, headers, cookies and path (a malformed or oversized
-   ``Cookie`` header is a 400 or 431; aiohttp refuses oversized request lines and headers
-   with a 400 itself);
+1. read the request off the wire (:mod:`~stickylab.live.http1`: malformed, smuggling or
+   oversized requests get a clean 4xx there) and its cookies (the lab's own strictly, a
+   malformed or oversized ``Cookie`` header is a 400 or 431: :mod:`~stickylab.live.cookies`);
 2. ask ``router.route(request, pool)`` through a :class:`~.guard.RouterGuard`: a
    learner's router runs off the event loop within ``router_timeout`` and sees a read-only
    pool; a router that raises anything, is too slow, or answers something that is not an
    instance id, is reported by name (a 500 page and one short log line), and the proxy
-   carries on; an id that names no backend is a 400 (it came from the
-   client's cookie or header); :class:`~stickylab.NoHealthyInstance` is a 503;
-3. read the body as sent (not decompressed; a client slower than ``client_timeout`` gets a
-   408) and forward it to that backend over a pooled keep-alive connection, with the raw
-   path, the client's end-to-end headers and ``X-Forwarded-For`` from the proxy alone (a
-   client's own ``X-Forwarded-*`` is dropped: it would let a client pose as another);
+   carries on; an id that names no backend is a 400 (it came from the client's cookie or
+   header); :class:`~stickylab.NoHealthyInstance` is a 503;
+3. forward the request to that backend over a pooled keep-alive connection, with the raw
+   path, the client's end-to-end headers and ``X-Forwarded-For``, ``-Host`` and ``-Proto``
+   from the proxy alone (a client's own ``X-Forwarded-*`` is dropped: it would let a client
+   pose as another);
 4. give the backend's answer (a 502 if it is not HTTP or is cut off; a header holding
    control characters is dropped), its ``Set-Cookie`` headers read into the
    :class:`~stickylab.Response`, to ``router.on_response``, and add the cookies the router
-   sets (an affinity cookie) to the answer.
+   sets (an affinity cookie) to the answer;
+5. count it for the backend (requests, errors, bytes: :meth:`Proxy.stats`) and write one
+   line of the access log (:attr:`Proxy.access_log`, the last ``access_log`` requests).
+
+With ``tls`` (an :class:`ssl.SSLContext`, see :func:`stickylab.live.tls.lab_certificates`)
+the proxy speaks HTTPS, as a balancer that terminates TLS: the backends are told
+``X-Forwarded-Proto: https``, which is what lets an application mark its cookies ``Secure``.
 
 Health: a backend that refuses or drops the connection is marked down at once (a passive
 check), and every ``health_interval`` seconds each member's ``/health`` is asked (an active
@@ -38,13 +44,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import ssl
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import NamedTuple
 
-import aiohttp
-from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
 from ..app import SESSION_COOKIE
@@ -52,45 +57,51 @@ from ..model import Cookie, Cookies, Headers, Pool, Request, Response
 from ..routers import Router, as_router
 from .cookies import BadCookie, parse_cookie_header, parse_set_cookie
 from .guard import ReadOnlyPool, RouterFailure, RouterGuard
+from .http1 import (BackendDown, Backends, BackendTimeout, BackendUnreachable, BrokenAnswer, ClientSide,
+                    Incoming, response)
 from .procs import until_stopped
 
-__all__ = ["IDEMPOTENT", "Proxy", "RouterFailure"]
+__all__ = ["IDEMPOTENT", "Access", "Proxy", "RouterFailure"]
 
 log = logging.getLogger("stickylab.live.proxy")
 
 #: Methods a proxy may retry on another backend (RFC 9110 section 9.2.2).
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
-#: Hop-by-hop headers (RFC 9110 section 7.6.1): never forwarded.
+#: Hop-by-hop headers (RFC 9110 section 7.6.1), and those the proxy writes itself: never forwarded.
 _HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-                  "transfer-encoding", "upgrade", "proxy-connection", "host", "content-length"})
+                  "transfer-encoding", "upgrade", "proxy-connection", "host", "content-length", "expect"})
 #: Headers only this proxy may set: a client's own are dropped, so a backend cannot be lied to.
 _OURS = frozenset({"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "forwarded"})
-_CONNECT_ERRORS = (aiohttp.ClientConnectionError, asyncio.TimeoutError, OSError)
-
-
-#: Control characters no header may hold (a backend's are dropped: aiohttp would refuse to send them).
+#: Control characters no header may hold (a backend's header holding one is dropped).
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search
 
 
-def _refused(exc: BaseException) -> bool:
-    """Whether a connection error says the backend is gone (refused, reset), not merely slow."""
-    return not isinstance(exc, TimeoutError)
+class Access(NamedTuple):
+    """One line of the access log: when, who, what, which backend, the answer, how long."""
 
-
-def _unsent(exc: BaseException) -> bool:
-    """Whether the request surely never reached the backend, so sending it elsewhere is safe."""
-    return isinstance(exc, aiohttp.ConnectionTimeoutError) or not isinstance(exc, TimeoutError)
+    time: float              # seconds since the epoch, when the answer was sent
+    client: str              # the client's address
+    method: str
+    path: str                # the request target, cut to 200 characters
+    status: int
+    backend: str | None      # None: the proxy answered by itself
+    bytes: int               # of the answer's body
+    seconds: float           # from the whole request read to the answer written
 
 
 @dataclass
 class _Member:
-    """One backend as the proxy knows it."""
+    """One backend as the proxy knows it, with its counters."""
 
     address: str             # host:port, never shown to clients
     up: bool = True
     draining: bool = False
     fails: int = 0           # active checks failed in a row
     in_flight: int = 0
+    requests: int = 0        # requests forwarded to it
+    errors: int = 0          # of them: no answer, a broken one, or a 5xx of its own
+    sent: int = 0            # bytes of request bodies sent to it
+    received: int = 0        # bytes of answer bodies it sent back
 
 
 class Proxy:
@@ -110,19 +121,24 @@ class Proxy:
         client_timeout: seconds a client has to send its whole body (HAProxy ``timeout
             http-request``); a slower one gets a 408.
         keepalive_timeout: seconds an idle client connection, or one that has not finished
-            its request line and headers, stays open (nginx's ``keepalive_timeout``, 75 s;
-            aiohttp's own default is an hour, which lets slow clients hold connections).
+            its request line and headers, stays open (nginx's ``keepalive_timeout`` is 75 s;
+            HAProxy's ``timeout http-keep-alive`` is often a few seconds).
         router_timeout: seconds a call of the router may take (see :class:`~.guard.RouterGuard`).
         isolate_router: run the router off the event loop; None: every router but the package's own.
+        tls: an :class:`ssl.SSLContext` to serve HTTPS with (None: plain HTTP).
+        access_log: how many requests :attr:`access_log` keeps (the newest).
+        reuse_port: let several proxy processes listen on one port (``SO_REUSEPORT``).
     """
 
     def __init__(self, router: Router | str, backends: dict[str, str] | None = None, *,
                  host: str = "127.0.0.1", port: int = 0, health_interval: float = 0.5, fall: int = 3,
-                 check_timeout: float = 2.0,
-                 retries: int = 1, timeout: float = 10.0, client_timeout: float = 10.0,
-                 keepalive_timeout: float = 75.0, router_timeout: float = 2.0,
-                 isolate_router: bool | None = None):
-        self.host, self.port = host, port
+                 check_timeout: float = 2.0, retries: int = 1, timeout: float = 10.0,
+                 client_timeout: float = 10.0, keepalive_timeout: float = 15.0, router_timeout: float = 2.0,
+                 isolate_router: bool | None = None, tls: ssl.SSLContext | None = None,
+                 access_log: int = 1000, reuse_port: bool = False):
+        if tls is not None and not isinstance(tls, ssl.SSLContext):
+            raise TypeError(f"tls must be an ssl.SSLContext (see stickylab.live.tls), got {tls!r}")
+        self.host, self.port, self.tls, self.reuse_port = host, port, tls, reuse_port
         self.router_timeout, self.isolate_router = router_timeout, isolate_router
         self.router = router
         self.members: dict[str, _Member] = {iid: _Member(addr) for iid, addr in (backends or {}).items()}
@@ -130,9 +146,12 @@ class Proxy:
         self.health_interval, self.fall, self.retries, self.timeout = health_interval, fall, retries, timeout
         self.client_timeout, self.keepalive_timeout = client_timeout, keepalive_timeout
         self.check_timeout = check_timeout
+        #: The last requests served, oldest first (:class:`Access` records).
+        self.access_log: deque[Access] = deque(maxlen=access_log)
         self._started = time.monotonic()
-        self._runner: web.AppRunner | None = None
-        self._client: aiohttp.ClientSession | None = None
+        self._server: asyncio.Server | None = None
+        self._clients: set[ClientSide] = set()
+        self._backends = Backends()
         self._health: asyncio.Task | None = None
         self._update_pool()
 
@@ -200,38 +219,48 @@ class Proxy:
             raise KeyError(f"no backend {iid!r}; backends: {', '.join(self.members) or 'none'}")
         return member
 
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Each backend's counters: requests, errors, in flight, bytes sent and received."""
+        return {iid: {"requests": m.requests, "errors": m.errors, "in_flight": m.in_flight,
+                      "sent": m.sent, "received": m.received} for iid, m in self.members.items()}
+
     # -- starting and stopping --------------------------------------------------------------------
     async def start(self) -> int:
         """Listen, start the health checks; return the port."""
-        app = web.Application(client_max_size=1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self.handle)
-        # auto_decompress=False: a body is forwarded as the client sent it, Content-Encoding and all.
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=False,
-                                     keepalive_timeout=self.keepalive_timeout)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port, backlog=1024).start()
-        self.port = self._runner.addresses[0][1]
-        connector = aiohttp.TCPConnector(limit=0, limit_per_host=256, ttl_dns_cache=None)
-        self._client = aiohttp.ClientSession(
-            connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
-            timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=3.0))
-        self._health = asyncio.get_running_loop().create_task(self._check_forever())
+        loop = asyncio.get_running_loop()
+        scheme = "https" if self.tls else "http"
+
+        def connection() -> ClientSide:
+            return ClientSide(self.handle, keepalive_timeout=self.keepalive_timeout,
+                              client_timeout=self.client_timeout, scheme=scheme, connections=self._clients)
+
+        self._server = await loop.create_server(connection, self.host, self.port, backlog=1024, ssl=self.tls,
+                                                reuse_port=self.reuse_port or None)
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._health = loop.create_task(self._check_forever())
         return self.port
 
     async def stop(self) -> None:
-        """Stop listening and checking; close the backend connections."""
+        """Stop listening and checking; close every connection."""
         if self._health is not None:
             self._health.cancel()
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._client is not None:
-            await self._client.close()
+        if self._server is not None:
+            self._server.close()
+            for client in list(self._clients):
+                client.transport.abort()
+            await self._server.wait_closed()
+        self._backends.close()
         self.guard.stop()
 
     @property
     def url(self) -> str:
-        """The proxy's base URL."""
-        return f"http://{self.host}:{self.port}"
+        """The proxy's base URL (``https://`` with TLS)."""
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """The (host, port) of each socket the proxy listens on."""
+        return [s.getsockname()[:2] for s in self._server.sockets] if self._server else []
 
     # -- health checks -----------------------------------------------------------------------------
     async def _check_forever(self) -> None:
@@ -243,11 +272,10 @@ class Proxy:
         member = self.members.get(iid)
         if member is None:
             return
+        ask = f"GET /health HTTP/1.1\r\nHost: {member.address}\r\n\r\n".encode()
         try:
-            async with self._client.get(f"http://{member.address}/health",
-                                        timeout=aiohttp.ClientTimeout(total=self.check_timeout)) as reply:
-                ok = reply.status == 200
-        except _CONNECT_ERRORS:
+            ok = (await self._backends.exchange(member.address, ask, self.check_timeout)).status == 200
+        except (BackendDown, TimeoutError, BrokenAnswer):
             ok = False
         if ok:
             self.mark(iid, True)
@@ -257,96 +285,155 @@ class Proxy:
                 self.mark(iid, False)
 
     # -- one request ----------------------------------------------------------------------------------
-    def request_of(self, req: web.Request) -> Request:
-        """The router's view of an HTTP request (raises BadCookie for a bad Cookie header)."""
-        cookies = parse_cookie_header(req.headers.getall("Cookie", []), self.own_cookies)
-        return Request(req.remote or "", Headers(req.headers.items()), Cookies(cookies), req.path,
+    def request_of(self, incoming: Incoming) -> Request:
+        """The router's view of a request (raises BadCookie for a bad Cookie header)."""
+        headers = Headers(incoming.headers)
+        cookie = [v for k, v in incoming.headers if k.lower() == "cookie"] if "cookie" in headers else []
+        cookies = parse_cookie_header(cookie, self.own_cookies) if cookie else {}
+        return Request(incoming.client.peer, headers, Cookies(cookies), _path(incoming.target),
                        time.monotonic() - self._started)
 
     async def route(self, request: Request) -> str:
         """The router's choice, checked; RouterFailure says what went wrong and with which request."""
         return await self.guard.route(request, self.view, self.members)
 
-    async def handle(self, req: web.Request) -> web.StreamResponse:
-        """Serve one client request through the router and a backend."""
+    async def handle(self, incoming: Incoming) -> tuple[bytes, bool]:
+        """Serve one client request through the router and a backend: the answer's bytes, and close?"""
+        t0 = time.monotonic()
         try:
-            request = self.request_of(req)
+            request = self.request_of(incoming)
+            target = _origin(incoming.target)
         except BadCookie as exc:
-            return _page(exc.status, str(exc))
-        body = await self._body(req)
-        if isinstance(body, web.Response):
-            return body
-        attempts = 1 + (self.retries if req.method in IDEMPOTENT else 0)
+            return self._page(incoming, t0, exc.status, str(exc))
+        except ValueError as exc:
+            return self._page(incoming, t0, 400, str(exc))
+        attempts = 1 + (self.retries if incoming.method in IDEMPOTENT else 0)
         for attempt in range(attempts):
             try:
                 iid = await self.route(request)
             except RouterFailure as exc:
-                return _page(exc.status, str(exc))
+                return self._page(incoming, t0, exc.status, str(exc))
+            member = self.members[iid]
             try:
-                status, headers, content = await self._forward(req, iid, body)
-            except _CONNECT_ERRORS as exc:
-                if _refused(exc):
+                reply = await self._forward(incoming, target, member)
+            except (BackendDown, BackendUnreachable) as exc:      # never reached the backend
+                if isinstance(exc, BackendDown):
                     self.mark(iid, False)       # passive health check: the connection failed
-                if not _unsent(exc):            # sent and unanswered: it may have been served
-                    return _page(504, f"backend {iid} did not answer within {self.timeout:g} s")
-                if attempt + 1 == attempts:
-                    retried = " after a retry" if attempt else (
-                        "" if req.method in IDEMPOTENT else f" ({req.method} is not retried)")
-                    state = "is down" if _refused(exc) else "could not be reached in time"
-                    return _page(503, f"backend {iid} {state} ({type(exc).__name__}){retried}")
-                continue
-            except aiohttp.ClientError as exc:      # not HTTP, or cut off mid-answer: never retried
-                return _page(502, f"backend {iid} sent a broken answer ({type(exc).__name__})")
-            return await self._answer(request, iid, status, headers, content)
+                if attempt + 1 < attempts:
+                    continue
+                member.errors += 1
+                retried = " after a retry" if attempt else (
+                    "" if incoming.method in IDEMPOTENT else f" ({incoming.method} is not retried)")
+                state = "is down" if isinstance(exc, BackendDown) else "could not be reached in time"
+                return self._page(incoming, t0, 503, f"backend {iid} {state} ({type(exc).__name__}){retried}",
+                                  iid)
+            except BackendTimeout:              # sent and unanswered: it may have been served
+                member.errors += 1
+                text = f"backend {iid} did not answer within {self.timeout:g} s"
+                return self._page(incoming, t0, 504, text, iid)
+            except BrokenAnswer as exc:         # not HTTP, or cut off mid-answer: never retried
+                member.errors += 1
+                return self._page(incoming, t0, 502, f"backend {iid} sent a broken answer ({exc})", iid)
+            return await self._answer(incoming, request, iid, reply, t0)
         raise AssertionError("unreachable")       # pragma: no cover
 
-    async def _body(self, req: web.Request) -> bytes | web.Response:
-        """The request's body as sent; a 408 page if it is slower than ``client_timeout``, a 400 if broken."""
-        try:
-            return await asyncio.wait_for(req.read(), self.client_timeout)
-        except TimeoutError:
-            return _page(408, f"the request body took longer than {self.client_timeout:g} s to arrive",
-                         Connection="close")
-        except (HttpProcessingError, ConnectionError) as exc:     # a lying chunk, a client gone
-            return _page(400, f"the request body could not be read ({type(exc).__name__})",
-                         Connection="close")
-
-    async def _forward(self, req: web.Request, iid: str, body: bytes):
-        """Send the request to backend ``iid``; its status, headers and body."""
-        member = self.members[iid]
-        url = URL.build(scheme="http", authority=member.address, path=req.rel_url.raw_path,
-                        query_string=req.rel_url.raw_query_string, encoded=True)
+    async def _forward(self, incoming: Incoming, target: str, member: _Member):
+        """Send the request to ``member``; its Reply."""
+        head = [f"{incoming.method} {target} HTTP/1.1", f"Host: {member.address}"]
+        named = {t.strip().lower() for k, v in incoming.headers if k.lower() == "connection"
+                 for t in v.split(",")}
+        host = ""
+        for k, v in incoming.headers:
+            lower = k.lower()
+            if lower == "host":
+                host = v
+            if lower not in _HOP and lower not in _OURS and lower not in named:
+                head.append(f"{k}: {v}")
+        head += [f"X-Forwarded-For: {incoming.client.peer}", f"X-Forwarded-Host: {host}",
+                 f"X-Forwarded-Proto: {incoming.client.scheme}"]
+        body = incoming.body
+        if body or incoming.method in ("POST", "PUT", "PATCH"):
+            head.append(f"Content-Length: {len(body)}")
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
         member.in_flight += 1
+        member.requests += 1
+        member.sent += len(body)
         try:
-            async with self._client.request(req.method, url, headers=_forwarded_headers(req),
-                                            data=body or None,
-                                            allow_redirects=False) as reply:
-                return reply.status, reply.headers, await reply.read()
+            return await self._backends.exchange(member.address, data, self.timeout,
+                                                 head=incoming.method == "HEAD")
         finally:
             member.in_flight -= 1
 
-    async def _answer(self, request: Request, iid: str, status: int, headers, content: bytes) -> web.Response:
-        """The client's response: the backend's, plus what ``on_response`` adds."""
-        set_cookies = headers.getall("Set-Cookie", [])
+    async def _answer(self, incoming: Incoming, request: Request, iid: str, reply, t0: float):
+        """The client's answer: the backend's, plus the cookies ``on_response`` adds."""
+        kept, set_cookies, length = [], [], None
+        for k, v in reply.headers:
+            lower = k.lower()
+            if lower == "set-cookie":
+                if not _CONTROL(v):
+                    set_cookies.append(v)
+            elif lower == "content-length":
+                length = v
+            elif lower not in _HOP and not _CONTROL(k + v):
+                kept.append((k, v))
         app_cookies = [c for c in map(parse_set_cookie, set_cookies) if c is not None]
-        response = Response(status, {k: v for k, v in headers.items() if k.lower() != "set-cookie"},
-                            app_cookies)
+        answer = Response(reply.status, dict(kept), app_cookies)
         try:
-            await self.guard.on_response(request, iid, response)
-            added = [_set_cookie(cookie) for cookie in response.cookies[len(app_cookies):]]
+            await self.guard.on_response(request, iid, answer)
+            added = [_set_cookie(cookie) for cookie in answer.cookies[len(app_cookies):]]
         except RouterFailure as exc:
-            return _page(exc.status, str(exc))
+            return self._page(incoming, t0, exc.status, str(exc), iid)
         except TypeError as exc:
-            return _page(500, str(self.guard.failure(500, f"router {self.guard.label()!r}.on_response "
-                                                     f"raised TypeError: {exc}", request, exc)))
-        out = web.Response(status=status, body=content)
-        for k, v in headers.items():
-            if k.lower() not in _HOP and k.lower() != "set-cookie" and not _CONTROL(k + v):
-                out.headers.add(k, v)
-        for raw in set_cookies + added:
-            if not _CONTROL(raw):
-                out.headers.add("Set-Cookie", raw)
-        return out
+            failure = self.guard.failure(500, f"router {self.guard.label()!r}.on_response raised TypeError: "
+                                         f"{exc}", request, exc)
+            return self._page(incoming, t0, 500, str(failure), iid)
+        kept += [("Set-Cookie", raw) for raw in set_cookies + added]
+        member = self.members.get(iid)
+        if member is not None:
+            member.received += len(reply.body)
+            member.errors += reply.status >= 500
+        head = incoming.method == "HEAD" and length is not None and length.isdigit()
+        self._log(incoming, t0, reply.status, iid, len(reply.body))
+        return response(reply.status, kept, reply.body, close=not incoming.keep_alive,
+                        length=int(length) if head else None), False
+
+    def _page(self, incoming: Incoming, t0: float, status: int, text: str, iid: str | None = None,
+              ) -> tuple[bytes, bool]:
+        """A short plain-text error page from the proxy itself (never sniffed as HTML, never cached)."""
+        body = f"{status} {_REASONS.get(status, '')}: {text}\n".encode()
+        self._log(incoming, t0, status, iid, len(body))
+        headers = [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store"),
+                   ("X-Content-Type-Options", "nosniff")]
+        return response(status, headers, body, close=not incoming.keep_alive), False
+
+    def _log(self, incoming: Incoming, t0: float, status: int, iid: str | None, size: int) -> None:
+        now = time.monotonic()
+        self.access_log.append(Access(time.time(), incoming.client.peer, incoming.method,
+                                      incoming.target[:200], status, iid, size, now - t0))
+
+
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large",
+            500: "Router Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+def _origin(target: str) -> str:
+    """The origin form (``/path?query``) of a request target; ValueError if it has none.
+
+    An absolute form (``http://host/path``) is read as its path, as RFC 9112 section 3.2.2 asks.
+    """
+    if target.startswith("/"):
+        return target
+    if target.startswith(("http://", "https://")):
+        path = target.split("//", 1)[1].partition("/")
+        return "/" + path[2]
+    raise ValueError(f"the request target {target[:40]!r} is not a path (this proxy serves no CONNECT "
+                     "or OPTIONS *)")
+
+
+def _path(target: str) -> str:
+    """The path a router sees: percent-decoded as the backend's aiohttp (yarl) decodes it."""
+    raw = _origin(target).partition("?")[0].partition("#")[0]
+    return raw if "%" not in raw else URL.build(path=raw, encoded=True).path
 
 
 def _set_cookie(cookie) -> str:
@@ -357,56 +444,78 @@ def _set_cookie(cookie) -> str:
     return cookie.header()
 
 
-def _forwarded_headers(req: web.Request) -> list[tuple[str, str]]:
-    """What the backend is sent: the client's end-to-end headers, and X-Forwarded-* from us alone.
-
-    Hop-by-hop headers, those the client's ``Connection`` header names (RFC 9110 section
-    7.6.1) and any ``X-Forwarded-*`` or ``Forwarded`` the client made up are dropped.
-    """
-    named = {t.strip().lower() for v in req.headers.getall("Connection", []) for t in v.split(",")}
-    headers = [(k, v) for k, v in req.headers.items()
-               if k.lower() not in _HOP and k.lower() not in _OURS and k.lower() not in named]
-    headers.append(("X-Forwarded-For", req.remote or ""))
-    headers.append(("X-Forwarded-Host", req.host))
-    return headers
+def use_uvloop() -> bool:
+    """Make uvloop asyncio's event loop where it is installed (a proxy runs faster); True if so."""
+    try:
+        import uvloop
+    except ImportError:             # pragma: no cover - uvloop is in the live extra
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
 
 
-def _page(status: int, text: str, **headers: str) -> web.Response:
-    """A short plain-text error page from the proxy itself (never sniffed as HTML, never cached)."""
-    return web.Response(status=status, text=f"{status} {_REASONS.get(status, '')}: {text}\n",
-                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **headers})
+def _router(name: str) -> Router:
+    """Router ``name``, signing its cookies with ``STICKYLAB_PROXY_SECRET`` when it signs any."""
+    import inspect
+    import os
 
+    from ..routers import make
 
-_REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large",
-            500: "Router Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+    cls = type(make(name))
+    secret = os.environ.get("STICKYLAB_PROXY_SECRET")
+    if secret and "secret" in inspect.signature(cls).parameters:
+        return make(name, secret=bytes.fromhex(secret))
+    return make(name)
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m stickylab.live.proxy --router NAME --backend i0=HOST:PORT ...``: the proxy alone.
 
-    Prints ``READY <port>`` once listening; stops on SIGTERM or SIGINT.
+    Prints ``READY <port>`` once listening; stops on SIGTERM or SIGINT. ``--workers N``
+    runs N processes on one port (``SO_REUSEPORT``: the kernel spreads connections over
+    them), each with its own health checks; their routers sign cookies with one secret,
+    so that any of them reads the affinity cookie another set.
     """
     import argparse
+    import os
+    import secrets
+    import subprocess
+    import sys
 
-    from ..routers import make
+    from .. import children
+    from . import procs
 
     parser = argparse.ArgumentParser(prog="python -m stickylab.live.proxy", description=main.__doc__)
     parser.add_argument("--router", default="CookieInsert", help="a router name, e.g. RoundRobin")
     parser.add_argument("--backend", action="append", default=[], help="ID=HOST:PORT, once per backend")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1, help="proxy processes sharing the port")
+    parser.add_argument("--shared", action="store_true", help="listen with SO_REUSEPORT")
     args = parser.parse_args(argv)
     backends = dict(b.split("=", 1) for b in args.backend)
+    os.environ.setdefault("STICKYLAB_PROXY_SECRET", secrets.token_hex(32))
+    port = args.port or (procs.free_port(args.host) if args.workers > 1 else 0)
+    again = [sys.executable, "-m", "stickylab.live.proxy", "--router", args.router, "--host", args.host,
+             "--port", str(port), "--shared", *[f"--backend={b}" for b in args.backend]]
+    others = [children.start(again, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+              for _ in range(args.workers - 1)]
 
     async def serve() -> None:
-        proxy = Proxy(make(args.router), backends, host=args.host, port=args.port)
+        proxy = Proxy(_router(args.router), backends, host=args.host, port=port,
+                      reuse_port=args.shared or args.workers > 1)
         print(f"READY {await proxy.start()}", flush=True)
         try:
             await until_stopped()
         finally:
             await proxy.stop()
 
-    asyncio.run(serve())
+    use_uvloop()
+    try:
+        asyncio.run(serve())
+    finally:
+        for other in others:
+            children.stop(other)
 
 
 if __name__ == "__main__":
