@@ -33,7 +33,7 @@ def test_remove_refuses_a_bad_drain_timeout_by_name():
 @pytest.mark.slow
 def test_remove_drains_under_traffic_loses_no_user_and_stalls_nobody():
     with live.Lab(sl.routers.CookieInsert(), instances=3, store="memory") as lab, \
-            Traffic(lab, users=12, visit=4, first=300) as traffic:
+            Traffic(lab, users=12, visit=6, pause=0.05, first=300) as traffic:
         time.sleep(2.0)
         p99, worst, n = traffic.baseline(time.monotonic())
         victim = "i2"
