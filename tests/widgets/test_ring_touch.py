@@ -35,7 +35,7 @@ def test_adding_a_node_where_the_ring_hashes_it_moves_the_keys_the_ring_moves(vn
     assert change.node == "n4" and (change.moved == expected).all() and expected.any()
     assert change.share == pytest.approx(hashing.moved_fraction(before, after, KEYS))
     assert set(change.after[change.moved]) == {"n4"}                 # keys move only to the new node
-    assert change.least == pytest.approx(after.arc_shares()["n4"])
+    assert change.circle == pytest.approx(after.arc_shares()["n4"])
 
 
 def test_adding_a_node_at_a_place_moves_exactly_the_keys_on_the_arc_it_takes():
@@ -56,7 +56,7 @@ def test_removing_a_node_moves_its_keys_and_no_other():
     before, after = hashing.Ring(NODES, vnodes=4), hashing.Ring(["n0", "n1", "n3"], vnodes=4)
     assert (change.moved == (before.lookup_many(KEYS) == "n2")).all()
     assert (change.after == after.lookup_many(KEYS)).all()
-    assert change.least == pytest.approx(before.arc_shares()["n2"])
+    assert change.circle == pytest.approx(before.arc_shares()["n2"])
 
 
 def _by_hand(points: dict, key: int) -> str:
@@ -73,6 +73,10 @@ def test_moving_a_point_moves_the_keys_whose_first_point_clockwise_changed():
     after = [_by_hand(editor.points, int(k)) for k in KEYS]
     assert list(change.after) == after and list(change.before) == before
     assert (change.moved == (np.array(before) != np.array(after))).all() and change.moved.any()
+    sample = hashing.mix64(np.arange(20_000))       # the circle that changed node, estimated
+    old = {**editor.points, "n0": [int(start * 2**64)]}
+    changed = np.mean([_by_hand(old, int(h)) != _by_hand(editor.points, int(h)) for h in sample])
+    assert change.circle == pytest.approx(changed, abs=0.015) and change.circle > 0
     # Moving it back puts every key back.
     back = editor.move("n0", start)
     assert (back.moved == change.moved).all() and list(back.after) == before

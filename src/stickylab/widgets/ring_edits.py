@@ -68,8 +68,9 @@ class RingChange:
         at: where the point went (a fraction of the circle), for "add" with a place and "move".
         moved: per key, True if its node changed.
         before, after: per key, its node id before and after.
-        least: the share of keys that had to move: the node's share of the circle after an
-            add, before a remove; for a move, the arc the point swept, which changed owner.
+        circle: the share of the circle (of every possible key) whose node changed: the new
+            node's arcs after an add, the removed node's before a remove, the arc a moved
+            point swept. The share of the keys that moved is close to it, not equal.
     """
 
     action: str
@@ -78,7 +79,7 @@ class RingChange:
     moved: np.ndarray
     before: np.ndarray
     after: np.ndarray
-    least: float
+    circle: float
 
     @property
     def share(self) -> float:
@@ -123,14 +124,9 @@ class RingEditor:
         before_ring, after_ring = self.ring, PlacedRing(points)
         before, after = (r.lookup_many(self.keys) if len(self.keys) else np.zeros(0, dtype=str)
                          for r in (before_ring, after_ring))
-        if action == "add":
-            least = after_ring.arc_shares()[node]
-        elif action == "remove":
-            least = before_ring.arc_shares()[node]
-        else:
-            least = _swept(before_ring, after_ring)
         self.points = points
-        self.last = RingChange(action, node, at, before != after, before, after, float(least))
+        self.last = RingChange(action, node, at, before != after, before, after,
+                               _changed_arcs(before_ring, after_ring))
         return self.last
 
     def _node(self, node) -> str:
@@ -183,10 +179,14 @@ class RingEditor:
             raise ValueError(f"bad arguments {args!r} for {action!r}: {exc}") from None
 
 
-def _swept(before: PlacedRing, after: PlacedRing) -> float:
-    """The share of the circle whose owner differs between two rings (exact, from both rings' points)."""
+def _changed_arcs(before: PlacedRing, after: PlacedRing) -> float:
+    """The share of the circle whose node differs between two rings (from both rings' points).
+
+    Between two consecutive points of either ring, each ring sends every hash to one node:
+    the node of the arc's end point.
+    """
     cuts = np.unique(np.concatenate([before.points, after.points]))
     ends = cuts.astype(np.float64)
     lengths = np.diff(ends, prepend=ends[-1] - 2.0**64)        # the arc ending at each cut
-    changed = before.index_many(cuts) != after.index_many(cuts)
+    changed = before.lookup_many(cuts) != after.lookup_many(cuts)
     return float(lengths[changed].sum() / 2.0**64)

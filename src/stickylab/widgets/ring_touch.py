@@ -105,4 +105,4 @@ def _summary(change: RingChange) -> dict:
     moved = int(change.moved.sum())
     went = sorted(set(change.after[change.moved].tolist()))
     return {"action": change.action, "node": change.node, "at": change.at, "moved": moved,
-            "keys": len(change.moved), "share": change.share, "least": change.least, "to": went}
+            "keys": len(change.moved), "share": change.share, "circle": change.circle, "to": went}

@@ -49,9 +49,9 @@ function describe(last) {
   const place = last.at === null || last.at === undefined ? "" : `${(360 * last.at).toFixed(0)}°`;
   const where = place ? (last.action === "move" ? ` to ${place}` : ` at ${place}`) : "";
   const to = last.to.length ? `, now on ${last.to.join(", ")}` : "";
-  const least = { add: "its share of the circle", remove: "its share of the circle", move: "the arc it swept" }[last.action];
+  const arc = { add: "its arcs", remove: "its arcs", move: "the arc it swept" }[last.action];
   return `${verb} ${last.node}${where}: ${last.moved} of ${last.keys} keys moved (${pct(last.share)})${to}. ` +
-    `The least that must move, ${least}: ${pct(last.least)}.`;
+    `The circle that changed node (${arc}): ${pct(last.circle)}.`;
 }
 
 function render({ model, el: host }) {
