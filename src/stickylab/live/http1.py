@@ -83,9 +83,10 @@ class ClientSide(asyncio.Protocol):
     """
 
     def __init__(self, handler, *, keepalive_timeout: float, client_timeout: float, scheme: str = "http",
-                 connections: set | None = None):
+                 connections: set | None = None, most: int = 4096):
         self.handler, self.scheme = handler, scheme
         self.connections = set() if connections is None else connections
+        self.most = most
         self.keepalive_timeout, self.client_timeout = keepalive_timeout, client_timeout
         self.peer = ""
         self.transport: asyncio.Transport | None = None
@@ -107,11 +108,17 @@ class ClientSide(asyncio.Protocol):
 
     # -- the connection ---------------------------------------------------------------------------------
     def connection_made(self, transport) -> None:
-        """A client connected: wait for its first request, ``keepalive_timeout`` at most."""
+        """A client connected: wait for its first request, ``keepalive_timeout`` at most.
+
+        Past ``most`` open connections (HAProxy's ``maxconn``) a new one gets a 503 and is closed.
+        """
         self.transport = transport
-        self.connections.add(self)
         peer = transport.get_extra_info("peername")
         self.peer = peer[0] if peer else ""
+        if len(self.connections) >= self.most:
+            self._refuse(503, f"the proxy holds {self.most} connections, its most: try again later")
+            return
+        self.connections.add(self)
         self._arm(self.keepalive_timeout, self._idle_too_long)
 
     def connection_lost(self, exc) -> None:

@@ -128,6 +128,8 @@ class Proxy:
         tls: an :class:`ssl.SSLContext` to serve HTTPS with (None: plain HTTP).
         access_log: how many requests :attr:`access_log` keeps (the newest).
         reuse_port: let several proxy processes listen on one port (``SO_REUSEPORT``).
+        max_connections: client connections held open at most (HAProxy's ``maxconn``); past it
+            a new connection gets a 503 and is closed.
     """
 
     def __init__(self, router: Router | str, backends: dict[str, str] | None = None, *,
@@ -135,7 +137,15 @@ class Proxy:
                  check_timeout: float = 2.0, retries: int = 1, timeout: float = 10.0,
                  client_timeout: float = 10.0, keepalive_timeout: float = 15.0, router_timeout: float = 2.0,
                  isolate_router: bool | None = None, tls: ssl.SSLContext | None = None,
-                 access_log: int = 1000, reuse_port: bool = False):
+                 access_log: int = 1000, reuse_port: bool = False, max_connections: int = 4096):
+        for name, value in (("health_interval", health_interval), ("check_timeout", check_timeout),
+                            ("timeout", timeout), ("client_timeout", client_timeout),
+                            ("keepalive_timeout", keepalive_timeout)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {name}={value!r}")
+        for name, value in (("access_log", access_log), ("max_connections", max_connections)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {name}={value!r}")
         if tls is not None and not isinstance(tls, ssl.SSLContext):
             raise TypeError(f"tls must be an ssl.SSLContext (see stickylab.live.tls), got {tls!r}")
         self.host, self.port, self.tls, self.reuse_port = host, port, tls, reuse_port
@@ -145,7 +155,7 @@ class Proxy:
         self.pool = Pool(load=self._load)
         self.health_interval, self.fall, self.retries, self.timeout = health_interval, fall, retries, timeout
         self.client_timeout, self.keepalive_timeout = client_timeout, keepalive_timeout
-        self.check_timeout = check_timeout
+        self.check_timeout, self.max_connections = check_timeout, max_connections
         #: The last requests served, oldest first (:class:`Access` records).
         self.access_log: deque[Access] = deque(maxlen=access_log)
         self._started = time.monotonic()
@@ -232,7 +242,8 @@ class Proxy:
 
         def connection() -> ClientSide:
             return ClientSide(self.handle, keepalive_timeout=self.keepalive_timeout,
-                              client_timeout=self.client_timeout, scheme=scheme, connections=self._clients)
+                              client_timeout=self.client_timeout, scheme=scheme, connections=self._clients,
+                              most=self.max_connections)
 
         self._server = await loop.create_server(connection, self.host, self.port, backlog=1024, ssl=self.tls,
                                                 reuse_port=self.reuse_port or None)
@@ -484,6 +495,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from .. import children
     from . import procs
+    from .tls import lab_certificates
 
     parser = argparse.ArgumentParser(prog="python -m stickylab.live.proxy", description=main.__doc__)
     parser.add_argument("--router", default="CookieInsert", help="a router name, e.g. RoundRobin")
@@ -492,18 +504,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1, help="proxy processes sharing the port")
     parser.add_argument("--shared", action="store_true", help="listen with SO_REUSEPORT")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with certificates made for the lab")
     args = parser.parse_args(argv)
     backends = dict(b.split("=", 1) for b in args.backend)
     os.environ.setdefault("STICKYLAB_PROXY_SECRET", secrets.token_hex(32))
     port = args.port or (procs.free_port(args.host) if args.workers > 1 else 0)
     again = [sys.executable, "-m", "stickylab.live.proxy", "--router", args.router, "--host", args.host,
-             "--port", str(port), "--shared", *[f"--backend={b}" for b in args.backend]]
+             "--port", str(port), "--shared", *[f"--backend={b}" for b in args.backend],
+             *(["--tls"] if args.tls else [])]
     others = [children.start(again, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
               for _ in range(args.workers - 1)]
 
     async def serve() -> None:
+        tls = lab_certificates().server if args.tls else None
         proxy = Proxy(_router(args.router), backends, host=args.host, port=port,
-                      reuse_port=args.shared or args.workers > 1)
+                      reuse_port=args.shared or args.workers > 1, tls=tls)
         print(f"READY {await proxy.start()}", flush=True)
         try:
             await until_stopped()

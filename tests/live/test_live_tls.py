@@ -1,0 +1,97 @@
+"""HTTPS on the proxy with certificates made for the lab: real Secure cookies, real X-Forwarded-Proto."""
+
+import asyncio
+import ssl
+
+import pytest
+
+pytest.importorskip("aiohttp", reason="the live lab needs aiohttp (requirements.txt)")
+pytest.importorskip("trustme", reason="HTTPS in the lab needs trustme (requirements.txt)")
+
+import aiohttp
+from aiohttp import web
+from yarl import URL
+
+import stickylab as sl
+from stickylab.live.tls import lab_certificates
+
+from live_helpers import behind_proxy, stack
+
+
+def run(coro, within=20.0):
+    return asyncio.run(asyncio.wait_for(coro, within))
+
+
+@pytest.fixture(scope="module")
+def tls():
+    return lab_certificates()
+
+
+async def _echo(request: web.Request) -> web.Response:
+    return web.Response(text=f"proto={request.headers.get('X-Forwarded-Proto')}")
+
+
+async def fetch(url, path="/", ssl_context=None, **headers):
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as s:
+        async with s.get(url + path, headers=headers, ssl=ssl_context) as r:
+            return r.status, await r.text()
+
+
+def test_the_backend_learns_https_from_the_proxy_and_a_client_cannot_claim_it(tls):
+    async def go():
+        async with behind_proxy(_echo, tls=tls.server) as proxy:
+            assert proxy.url.startswith("https://127.0.0.1:")
+            assert await fetch(proxy.url, ssl_context=tls.client) == (200, "proto=https")
+            localhost = proxy.url.replace("127.0.0.1", "localhost")
+            assert (await fetch(localhost, ssl_context=tls.client))[0] == 200, "the certificate names it"
+        async with behind_proxy(_echo) as proxy:
+            assert await fetch(proxy.url, **{"X-Forwarded-Proto": "https"}) == (200, "proto=http")
+    run(go())
+
+
+def test_a_client_that_does_not_trust_the_labs_ca_refuses_the_certificate(tls):
+    async def go():
+        async with behind_proxy(_echo, tls=tls.server) as proxy:
+            with pytest.raises(aiohttp.ClientConnectorCertificateError):
+                await fetch(proxy.url, ssl_context=ssl.create_default_context())
+            other = lab_certificates()         # another lab's CA signed another certificate
+            with pytest.raises(aiohttp.ClientConnectorCertificateError):
+                await fetch(proxy.url, ssl_context=other.client)
+            assert (await fetch(proxy.url, ssl_context=tls.client))[0] == 200
+    run(go())
+
+
+def test_plain_http_on_the_https_port_is_refused_and_the_proxy_lives_on(tls):
+    async def go():
+        async with behind_proxy(_echo, tls=tls.server) as proxy:
+            reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            assert b"proto=" not in await asyncio.wait_for(reader.read(), 5.0)
+            writer.close()
+            assert (await fetch(proxy.url, ssl_context=tls.client))[0] == 200
+    run(go())
+
+
+def test_a_secure_affinity_cookie_is_set_and_sent_back_over_https_only(tls):
+    async def go():
+        router = sl.routers.CookieInsert(secure=True)
+        async with stack(router, 2, tls=tls.server) as proxy:
+            jar = aiohttp.CookieJar(unsafe=True)          # a browser's jar: it honours Secure
+            async with aiohttp.ClientSession(cookie_jar=jar) as browser:
+                async with browser.get(proxy.url + "/login", ssl=tls.client) as r:
+                    first = r.headers["X-Instance"]
+                    affinity = next(c for c in r.headers.getall("Set-Cookie") if c.startswith("SERVERID="))
+                    assert "; Secure" in affinity and "; HttpOnly" in affinity
+                for _ in range(4):
+                    async with browser.get(proxy.url + "/app", ssl=tls.client) as r:
+                        assert r.status == 200 and r.headers["X-Instance"] == first
+                        assert not any("SERVERID" in c for c in r.headers.getall("Set-Cookie", []))
+                plain = proxy.url.replace("https://", "http://")
+                assert "SERVERID" not in str(jar.filter_cookies(URL(plain))), "never sent over plain HTTP"
+    run(go())
+
+
+def test_lab_certificates_refuses_no_names():
+    with pytest.raises(ValueError, match="names"):
+        lab_certificates(())
