@@ -14,6 +14,10 @@ cookies of the next user in turn (a Lua script). The targets:
 - ``nginx``: one worker, ``hash $cookie_SESSION consistent``, keep-alive to the backends;
 - ``stickylab``: ``python -m stickylab.live.proxy --router CookieInsert`` (``--workers`` processes).
 
+``--variants`` adds stickylab run other ways: ``isolated`` (the router called on a worker
+thread, as a learner's router is), ``https`` (TLS with the lab's certificates; wrk does not
+check them) and ``2workers`` (two processes on one port).
+
 Rounds are interleaved (each round measures every target once), so a busy moment of a
 shared machine hits every target; the table shows the best and the median round. The
 client, the backends and the proxy share the machine's cores, so every figure is what this
@@ -27,6 +31,7 @@ import http.client
 import os
 import re
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
@@ -106,9 +111,13 @@ def procs_wait(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"nothing listens on port {port} after {timeout:g} s")
 
 
-def fetch(port: int, path: str, cookie: str) -> tuple[int, list[str]]:
+def fetch(port: int, path: str, cookie: str, tls: bool = False) -> tuple[int, list[str]]:
     """One GET; its status and Set-Cookie headers."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    if tls:
+        unchecked = ssl._create_unverified_context()        # the lab's own certificate: not checked here
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=unchecked)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
         reply = conn.getresponse()
@@ -118,25 +127,25 @@ def fetch(port: int, path: str, cookie: str) -> tuple[int, list[str]]:
         conn.close()
 
 
-def logged_in_users(port: int, users: int) -> list[str]:
+def logged_in_users(port: int, users: int, tls: bool = False) -> list[str]:
     """The Cookie headers of ``users`` users logged in through 127.0.0.1:``port`` whose /app is served."""
     kept: list[str] = []
     for _ in range(users * 20):
         jar: dict[str, str] = {}
-        status, cookies = fetch(port, "/login", "")
+        status, cookies = fetch(port, "/login", "", tls)
         jar.update(c.split(";")[0].split("=", 1) for c in cookies)
         header = "; ".join(f"{k}={v}" for k, v in jar.items())
-        if status == 200 and fetch(port, "/app", header)[0] == 200:
+        if status == 200 and fetch(port, "/app", header, tls)[0] == 200:
             kept.append(header)
             if len(kept) == users:
                 return kept
     raise RuntimeError(f"port {port}: only {len(kept)} of {users} users found their session")
 
 
-def wrk(port: int, script: Path, args) -> dict:
+def wrk(port: int, script: Path, args, scheme: str = "http") -> dict:
     """One wrk run: req/s, p50 and p99 in ms, and the count of non-2xx answers."""
     out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds:g}s",
-                          "--latency", "-s", str(script), f"http://127.0.0.1:{port}/app"],
+                          "--latency", "-s", str(script), f"{scheme}://127.0.0.1:{port}/app"],
                          capture_output=True, text=True, check=True).stdout
     if "Latency Distribution" not in out:
         raise RuntimeError(f"wrk on port {port} measured nothing:\n{out}")
@@ -168,10 +177,14 @@ def targets(tmp: Path, args, running: list) -> dict[str, int]:
     if shutil.which("nginx"):
         proc, found["nginx"] = nginx(backends, tmp)
         running.append(proc)
-    argv = [sys.executable, "-m", "stickylab.live.proxy", "--router", "CookieInsert", "--workers",
-            str(args.workers), *[f"--backend={i}={a}" for i, a in backends.items()]]
-    proc, found["stickylab"] = start(argv, tmp / "proxy.log")
-    running.append(proc)
+    argv = [sys.executable, "-m", "stickylab.live.proxy", "--router", "CookieInsert",
+            *[f"--backend={i}={a}" for i, a in backends.items()]]
+    variants = {"stickylab": ["--workers", str(args.workers)]}
+    if args.variants:
+        variants.update(isolated=["--isolate-router"], https=["--tls"], **{"2workers": ["--workers", "2"]})
+    for name, extra in variants.items():
+        proc, found[name] = start(argv + extra, tmp / f"{name}.log")
+        running.append(proc)
     return found
 
 
@@ -183,6 +196,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--users", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1, help="stickylab proxy processes")
+    parser.add_argument("--variants", action="store_true", help="also stickylab isolated, https, 2 workers")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt install wrk)")
@@ -192,13 +206,13 @@ def main() -> None:
         ports = targets(tmp, args, running)
         scripts = {}
         for name, port in ports.items():
-            users = ", ".join(f'"{c}"' for c in logged_in_users(port, args.users))
+            users = ", ".join(f'"{c}"' for c in logged_in_users(port, args.users, name == "https"))
             scripts[name] = tmp / f"{name}.lua"
             scripts[name].write_text(LUA.format(users=users))
         rounds: dict[str, list[dict]] = {name: [] for name in ports}
         for _ in range(args.rounds):             # interleaved: a busy moment hits every target
             for name, port in ports.items():
-                rounds[name].append(wrk(port, scripts[name], args))
+                rounds[name].append(wrk(port, scripts[name], args, "https" if name == "https" else "http"))
         report(rounds, args)
     finally:
         for proc in reversed(running):

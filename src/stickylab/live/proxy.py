@@ -505,20 +505,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="proxy processes sharing the port")
     parser.add_argument("--shared", action="store_true", help="listen with SO_REUSEPORT")
     parser.add_argument("--tls", action="store_true", help="serve HTTPS with certificates made for the lab")
+    parser.add_argument("--isolate-router", action="store_true",
+                        help="call the router on a worker thread even if it is one of the package's own")
     args = parser.parse_args(argv)
     backends = dict(b.split("=", 1) for b in args.backend)
     os.environ.setdefault("STICKYLAB_PROXY_SECRET", secrets.token_hex(32))
     port = args.port or (procs.free_port(args.host) if args.workers > 1 else 0)
     again = [sys.executable, "-m", "stickylab.live.proxy", "--router", args.router, "--host", args.host,
              "--port", str(port), "--shared", *[f"--backend={b}" for b in args.backend],
-             *(["--tls"] if args.tls else [])]
+             *(["--tls"] if args.tls else []), *(["--isolate-router"] if args.isolate_router else [])]
     others = [children.start(again, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
               for _ in range(args.workers - 1)]
 
     async def serve() -> None:
         tls = lab_certificates().server if args.tls else None
         proxy = Proxy(_router(args.router), backends, host=args.host, port=port,
-                      reuse_port=args.shared or args.workers > 1, tls=tls)
+                      reuse_port=args.shared or args.workers > 1, tls=tls,
+                      isolate_router=True if args.isolate_router else None)
         print(f"READY {await proxy.start()}", flush=True)
         try:
             await until_stopped()
