@@ -253,6 +253,22 @@ class Lab:
         """The process id of each running child (backends, and ``redis`` if the lab started one)."""
         return {name: p.pid for name, p in self._children.items() if p.poll() is None}
 
+    def health(self) -> dict[str, dict | None]:
+        """Each backend's own ``/health`` answer (None if it gives none): what its session store is doing.
+
+        ``{"i0": {"instance": "i0", "process": "up", "store": {"kind": "sqlite", "state":
+        "unreachable", "reason": "OperationalError: database is locked", "for": 3.2},
+        "sessions": None}, ...}``: ``sessions`` counts the live sessions a backend holds in
+        its memory (None when they are kept elsewhere). A backend whose store is unreachable
+        still answers and stays in the pool; its requests that need the store get a 503.
+        """
+        return self._call(self._health())
+
+    async def _health(self) -> dict[str, dict | None]:
+        backends = self.backends()
+        answers = await asyncio.gather(*(self._ask_health(address) for address in backends.values()))
+        return dict(zip(backends, answers))
+
     def log(self, iid: str) -> str:
         """The end of backend ``iid``'s error output."""
         return self._tail(iid)
@@ -348,11 +364,17 @@ class Lab:
 
     async def _sessions(self, address: str) -> int:
         """How many live sessions the backend at ``address`` holds in memory (0 if it does not answer)."""
+        answer = await self._ask_health(address)
+        return int(answer.get("sessions") or 0) if answer else 0
+
+    async def _ask_health(self, address: str) -> dict | None:
+        """The ``/health`` answer of the backend at ``address``, or None if it gives none in 2 s."""
         try:
             async with self._control.get(f"http://{address}{HEALTH_PATH}") as reply:
-                return int((await reply.json()).get("sessions") or 0)
-        except (aiohttp.ClientError, TimeoutError, ValueError, TypeError, AttributeError):
-            return 0
+                answer = await reply.json()
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
+        return answer if isinstance(answer, dict) else None
 
     def _backend(self, iid: str) -> str:
         if self.proxy is None or iid not in self.proxy.members:
