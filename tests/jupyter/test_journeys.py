@@ -7,6 +7,10 @@ Chromium at a laptop's 1366x768:
 - the first screen: the start page, no news prompt, and what to do next without scrolling;
 - a lesson: Run All, then a dashboard's slider and router drop-down change its plot and numbers;
 - another lesson: Run All, then a dashboard's "Fail" button takes an instance and its sessions;
+- lesson 7: Run All, then the request-flow view plays a run (the clock runs, dots fly, the crash's
+  lost sessions show) and its slider scrubs it, with the counts Python computes from the same run;
+- lesson 10: Run All, then a click on the touchable ring adds a node, a drag moves one and a click
+  removes one, and the keys it says moved are the ones the package's ring moves;
 - an exercise: a correct answer passes nbgrader's Validate button, a wrong one fails it, with
   the test's message;
 - the class: the instructor generates and releases in the Formgrader, the learner fetches and
@@ -21,6 +25,7 @@ Every wait is bounded; the server's process group is stopped at the end.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -35,6 +40,9 @@ from pathlib import Path
 import nbformat
 import pytest
 import submissions as subs
+
+import stickylab as sl
+from stickylab import widgets as sw
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(__file__).resolve().parent / ".journeys"
@@ -51,6 +59,8 @@ pytestmark = [
 
 LESSON = "course/02_what_sticky_sessions_are.ipynb"
 EVENTS_LESSON = "course/03_cookie_affinity.ipynb"        # a dashboard with failure buttons
+FLOW_LESSON = "course/07_tradeoffs.ipynb"                 # the request-flow view, opening on a crash
+RING_LESSON = "course/10_beyond_sticky.ipynb"             # the touchable ring
 EXERCISE = "01_stateless_vs_sticky"
 CLASS_ASSIGNMENT = "05_stick_table"
 # A FirstSticky that remembers clients but sends every new one to the same instance.
@@ -270,7 +280,7 @@ def test_the_first_screen_is_the_start_page_with_what_to_do_next_and_no_news_pro
         assert in_viewport(shown.get_by_text(words).first), f"{words!r} is not on the first screen"
     # The file browser shows the course folder, with the lessons in order.
     listing = page.locator(".jp-DirListing-content").inner_text()
-    assert listing.index("00_start") < listing.index("01_why") < listing.index("09_beyond")
+    assert listing.index("00_start") < listing.index("01_why") < listing.index("12_recap")
     assert not page.js_errors, page.js_errors
 
 
@@ -394,6 +404,114 @@ def test_a_dashboard_s_buttons_fail_an_instance_and_the_losses_show(page, lab):
     no_errors_saved(page, lab, notebook, EVENTS_LESSON)
     assert not page.js_errors, page.js_errors
     fail.scroll_into_view_if_needed()
+
+
+def _attribute_until(page, element, name: str, done, seconds: float = 30.0) -> str:
+    """Poll ``element``'s ``data-<name>`` until ``done(value)``; the value (bounded in time)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = element.get_attribute(f"data-{name}")
+        if value is not None and done(value):
+            return value
+        page.wait_for_timeout(100)
+    last = element.get_attribute(f"data-{name}")
+    raise AssertionError(f"data-{name} is still {last!r} after {seconds:.0f} s")
+
+
+def test_the_flow_view_plays_a_run_its_crash_s_losses_show_and_its_slider_scrubs(page, lab):
+    notebook = run_lesson(page, lab, FLOW_LESSON)
+    flow = notebook.locator(".stickylab-flow")
+    flow.scroll_into_view_if_needed()
+    canvas = flow.locator("canvas")
+    assert flow.get_attribute("data-time") == "0.00" and flow.get_attribute("data-lost") == "0"
+    assert canvas.bounding_box()["x"] + canvas.bounding_box()["width"] <= VIEWPORT["width"]
+
+    # Play at 60x: the clock runs, dots fly, and after the crash at 150 s lost sessions are counted.
+    flow.locator(".sl-flow-speed").select_option("60")
+    picture = canvas.evaluate("c => c.toDataURL()")
+    flow.locator(".sl-flow-play").click()
+    _attribute_until(page, flow, "time", lambda t: float(t) > 30.0)
+    assert int(flow.get_attribute("data-dots")) > 0 and flow.get_attribute("data-playing") == "true"
+    assert canvas.evaluate("c => c.toDataURL()") != picture
+    first = float(flow.get_attribute("data-time"))
+    page.wait_for_timeout(500)
+    assert float(flow.get_attribute("data-time")) > first
+    _attribute_until(page, flow, "time", lambda t: float(t) > 170.0)
+    assert int(flow.get_attribute("data-lost")) > 0
+    flow.locator(".sl-flow-play").click()
+    _attribute_until(page, flow, "playing", lambda p: p == "false")
+
+    # Scrub: back before the crash nothing is lost; at 270 s the count is the run's own.
+    sc = sl.Scenario(users=1500, instances=4, duration=300.0, seed=1)        # the lesson's crash
+    crash = sl.simulate(sc, "CookieInsert", events=[sl.Fail("i0", at=150.0)])
+    scrub = flow.locator(".sl-flow-scrub")
+    scrub.fill("300")                                      # 30% of the run: t = 90 s
+    assert float(_attribute_until(page, flow, "time", lambda t: abs(float(t) - 90.0) < 0.01)) == 90.0
+    assert flow.get_attribute("data-lost") == "0" and flow.get_attribute("data-playing") == "false"
+    scrub.fill("900")                                      # t = 270 s
+    _attribute_until(page, flow, "time", lambda t: abs(float(t) - 270.0) < 0.01)
+    assert int(flow.get_attribute("data-lost")) == int(crash.lost[crash.times <= 270.0].sum()) > 0
+    assert int(flow.get_attribute("data-requests")) == int((crash.times <= 270.0).sum())
+    assert f"lost session {int(crash.lost[crash.times <= 270.0].sum()):,}" in flow.inner_text()
+    no_widget_errors(notebook)
+    assert not page.js_errors, page.js_errors
+    flow.scroll_into_view_if_needed()
+
+
+def _on_circle(svg, fraction: float, radius: float = 150.0) -> tuple[float, float]:
+    """Page coordinates of a place on the ring (in the widget's 380-unit square, clockwise from the top)."""
+    svg.scroll_into_view_if_needed()
+    svg.page.wait_for_timeout(300)          # let the notebook settle: boxes measured now stay true
+    box = svg.bounding_box()
+    assert in_viewport(svg), f"the ring is not wholly on screen: {box}"
+    scale = box["width"] / 380
+    a = fraction * 2 * math.pi
+    return (box["x"] + box["width"] / 2 + radius * scale * math.sin(a),
+            box["y"] + box["height"] / 2 - radius * scale * math.cos(a))
+
+
+def _ring_says(page, ring, action: str, node: str) -> dict:
+    _attribute_until(page, ring, "node", lambda n: n == node and ring.get_attribute("data-action") == action)
+    return {k: ring.get_attribute(f"data-{k}") for k in ("moved", "keys", "share", "at", "nodes")}
+
+
+def test_the_touchable_ring_adds_moves_and_removes_nodes_and_the_keys_that_move_are_python_s(page, lab):
+    notebook = run_lesson(page, lab, RING_LESSON)
+    ring = notebook.locator(".stickylab-ring")
+    ring.scroll_into_view_if_needed()
+    svg = ring.locator("svg")
+    editor = sw.RingEditor(nodes=4, vnodes=1, keys=60)        # the lesson's ring, computed here
+    assert ring.get_attribute("data-nodes") == "4" and ring.get_attribute("data-moved") == ""
+
+    # A click on the circle adds n4 there: the keys the widget says moved are the ring's.
+    page.mouse.click(*_on_circle(svg, 0.3))
+    said = _ring_says(page, ring, "add", "n4")
+    added = editor.add(at=float(said["at"]))
+    assert abs(float(said["at"]) - 0.3) < 0.01 and said["nodes"] == "5"
+    assert int(said["moved"]) == int(added.moved.sum()) > 0 and float(said["share"]) == added.share
+    assert f"{int(added.moved.sum())} of 60 keys moved ({100 * added.share:.1f}%)" in ring.inner_text()
+    assert ring.locator("circle.sl-moved").count() == int(added.moved.sum())
+
+    # Drag n0's dot to the far side of the circle.
+    dot = ring.locator("circle.sl-ring-point[data-node='n0']").bounding_box()
+    page.mouse.move(dot["x"] + dot["width"] / 2, dot["y"] + dot["height"] / 2)
+    page.mouse.down()
+    target = (editor.points["n0"][0] / 2**64 + 0.5) % 1
+    page.mouse.move(*_on_circle(svg, target), steps=8)
+    page.mouse.up()
+    said = _ring_says(page, ring, "move", "n0")
+    moved = editor.move("n0", float(said["at"]))
+    assert int(said["moved"]) == int(moved.moved.sum()) and float(said["share"]) == moved.share
+
+    # Remove mode, then a click on n4's dot takes it off.
+    ring.locator("button.sl-ring-mode", has_text="Remove").click()
+    ring.locator("circle.sl-ring-point[data-node='n4']").click()
+    said = _ring_says(page, ring, "remove", "n4")
+    removed = editor.remove("n4")
+    assert said["nodes"] == "4" and int(said["moved"]) == int(removed.moved.sum())
+    assert ring.locator(".sl-ring-error").inner_text() == ""
+    no_widget_errors(notebook)
+    assert not page.js_errors, page.js_errors
 
 
 def _fill(page, cell, code: str) -> None:
