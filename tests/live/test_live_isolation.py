@@ -179,6 +179,11 @@ def test_what_is_kept_and_logged_of_a_failure_is_short_and_holds_no_secret(caplo
 def test_the_packages_own_routers_run_inline_and_a_learners_off_the_loop():
     assert is_builtin(sl.routers.CookieInsert()) and is_builtin(sl.routers.RoundRobin())
     assert not is_builtin(SleepsWhenAsked()) and not is_builtin(BadLabel())
+    assert is_builtin(sl.routers.CookieInsert(balance=sl.routers.LeastConnections()))
+    assert not is_builtin(sl.routers.CookieInsert(balance=SleepsWhenAsked())), "it calls a learner's router"
+    patched = sl.routers.RoundRobin()
+    patched.route = lambda request, pool: "i0"
+    assert not is_builtin(patched)
     assert not RouterGuard(sl.routers.RoundRobin()).isolated and RouterGuard(Chatty()).isolated
     assert RouterGuard(sl.routers.RoundRobin(), isolate=True).isolated
     with pytest.raises(ValueError, match="router_timeout"):

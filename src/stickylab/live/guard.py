@@ -6,7 +6,9 @@ A router is ordinary Python written in a notebook: it may sleep, loop, raise any
 
 - the router's ``route()`` and ``on_response()`` run on worker threads, never on the
   proxy's event loop, with a time budget: a slow call delays only its own request, and
-  past the budget the client gets a 500 naming the router;
+  past the budget the client gets a 500 naming the router. Calls for different requests
+  may run side by side, as in a balancer with several threads (HAProxy's ``nbthread``);
+  the GIL keeps a single dict or list operation whole;
 - any exception, ``BaseException`` included, becomes that 500; nothing reaches the loop;
 - the router sees a :class:`ReadOnlyPool`, a snapshot it cannot change;
 - what is kept and logged of a failure is one short line without cookie values or
@@ -75,11 +77,22 @@ class ReadOnlyPool(Pool):
         object.__setattr__(self, name, value)
 
 
-def is_builtin(router: Router) -> bool:
-    """True if ``route``, ``on_response`` and ``label`` of ``router`` come from :mod:`stickylab.routers`."""
+def is_builtin(router: Router, depth: int = 0) -> bool:
+    """True if ``router`` runs only the package's code.
+
+    Its ``route``, ``on_response`` and ``label`` come from :mod:`stickylab.routers`, none is
+    replaced on the object itself, and so for every router it holds (``balance=``): a
+    ``CookieInsert`` balancing with a learner's router is a learner's router.
+    """
     cls = type(router)
-    return all(getattr(getattr(cls, name, None), "__module__", "").startswith("stickylab.routers")
-               for name in ("route", "on_response", "label"))
+    methods = ("route", "on_response", "label")
+    if not all(getattr(getattr(cls, name, None), "__module__", "").startswith("stickylab.routers")
+               for name in methods):
+        return False
+    held = getattr(router, "__dict__", {})
+    if depth > 5 or any(name in held for name in methods):
+        return False
+    return all(is_builtin(value, depth + 1) for value in held.values() if isinstance(value, Router))
 
 
 def without_secrets(message: str, request: Request | None) -> str:
