@@ -22,7 +22,8 @@ from aiohttp import web
 import stickylab as sl
 from stickylab import live
 from stickylab.live.backend import BACKEND, make_app
-from stickylab.live.stores import PING_TIMEOUT, STORE_TIMEOUT, MemoryStore, SqliteStore
+from stickylab.live import procs
+from stickylab.live.stores import PING_TIMEOUT, STORE_TIMEOUT, MemoryStore, RedisStore, SqliteStore
 
 from background_traffic import Traffic
 
@@ -92,6 +93,20 @@ def test_a_locked_sqlite_store_is_a_503_naming_it_and_health_answers_at_once(tmp
                 assert status == 503 and "session store (sqlite)" in text and seconds <= STORE_TIMEOUT + 0.5
             assert (await timed(s, url + "/login"))[1] == 200
             assert (await timed(s, url + "/health"))[2]["store"]["state"] == "ok"
+    asyncio.run(asyncio.wait_for(go(), 30))
+
+
+def test_a_redis_nobody_listens_for_is_a_503_naming_it_at_once():
+    pytest.importorskip("redis", reason="the Redis store needs redis-py (requirements.txt)")
+    url = f"redis://127.0.0.1:{procs.free_port()}/0"
+
+    async def go():
+        async with backend(RedisStore(url)) as base, aiohttp.ClientSession() as s:
+            seconds, status, text = await timed(s, base + "/login")
+            assert status == 503 and "session store (redis)" in text and seconds < STORE_TIMEOUT
+            seconds, status, body = await timed(s, base + "/health")
+            assert status == 200 and seconds < 4 * PING_TIMEOUT
+            assert body["store"]["state"] == "unreachable" and "ConnectionError" in body["store"]["reason"]
     asyncio.run(asyncio.wait_for(go(), 30))
 
 
