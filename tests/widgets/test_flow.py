@@ -88,6 +88,15 @@ def test_in_flight_is_what_had_arrived_and_was_not_yet_answered():
     assert frames.in_flight.max() > 5 * np.median(frames.in_flight.max(axis=1))   # one hot instance
 
 
+def test_recent_users_are_the_distinct_users_each_instance_served_in_the_last_span(crash):
+    frames = sw.flow_frames(crash, frames=40)
+    for k in range(len(frames.instance_ids)):
+        mine = crash.served & (crash.instance == k)
+        for f, t in enumerate(frames.frame_times):
+            window = mine & (crash.times > t - frames.recent_span) & (crash.times <= t)
+            assert frames.recent[k, f] == np.unique(crash.users[window]).size, (k, t)
+
+
 def test_a_window_and_the_budgets_bound_what_is_sent(crash):
     whole = sw.flow_frames(crash)
     part = sw.flow_frames(crash, window=(90.0, 120.0), max_dots=500, frames=60)

@@ -182,14 +182,21 @@ def _in_flight(res: Result, at: np.ndarray) -> np.ndarray:
 
 
 def _recent(res: Result, at: np.ndarray, span: float) -> np.ndarray:
-    """(instances x frames) distinct users each instance served in ``(t - span, t]``."""
+    """(instances x frames) distinct users each instance served in ``(t - span, t]``.
+
+    A request counts its user from its own time until the user's next request there, or
+    ``span`` later, whichever comes first: so each user counts once, by their latest request.
+    """
     out = np.zeros((len(res.instance_ids), len(at)), dtype=np.int64)
     for k in range(len(res.instance_ids)):
         mine = res.served & (res.instance == k)
         times, users = res.times[mine], res.users[mine]
-        lo = np.searchsorted(times, at - span, side="right")
-        hi = np.searchsorted(times, at, side="right")
-        out[k] = [np.unique(users[a:b]).size for a, b in zip(lo, hi)]
+        order = np.lexsort((times, users))
+        t, u = times[order], users[order]
+        following = np.append(np.where(u[1:] == u[:-1], t[1:], np.inf), np.inf)
+        until = np.minimum(following, t + span)
+        out[k] = (np.searchsorted(np.sort(t), at, side="right")
+                  - np.searchsorted(np.sort(until), at, side="right"))
     return out
 
 
