@@ -509,13 +509,17 @@ def main(argv: list[str] | None = None) -> None:
                         help="call the router on a worker thread even if it is one of the package's own")
     args = parser.parse_args(argv)
     backends = dict(b.split("=", 1) for b in args.backend)
-    os.environ.setdefault("STICKYLAB_PROXY_SECRET", secrets.token_hex(32))
+    if not os.environ.get("STICKYLAB_PROXY_SECRET"):
+        os.environ["STICKYLAB_PROXY_SECRET"] = secrets.token_hex(32)
     port = args.port or (procs.free_port(args.host) if args.workers > 1 else 0)
     again = [sys.executable, "-m", "stickylab.live.proxy", "--router", args.router, "--host", args.host,
              "--port", str(port), "--shared", *[f"--backend={b}" for b in args.backend],
              *(["--tls"] if args.tls else []), *(["--isolate-router"] if args.isolate_router else [])]
-    others = [children.start(again, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    others = [children.start(again, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
               for _ in range(args.workers - 1)]
+    for other in others:                # READY once every process listens
+        if not other.stdout.readline().startswith(b"READY "):
+            sys.exit(f"a proxy process did not start (exit code {other.wait()})")
 
     async def serve() -> None:
         tls = lab_certificates().server if args.tls else None
