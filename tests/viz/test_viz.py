@@ -414,3 +414,14 @@ def test_home_users_count_each_user_once_whatever_the_router(ax):
     assert ax.get_ylabel() == "users (each counted once)"
     with pytest.raises(ValueError, match="'home users'"):
         viz.plot_per_instance(ax, {"cookie": cookie}, what="homes")
+
+
+def test_users_per_instance_can_count_each_user_once(ax):
+    from stickylab.viz.runs import home_counts
+    cookie = sl.simulate(SC.replace(duration=600.0), "CookieInsert")
+    viz.plot_users_per_instance(ax, cookie, what="home users")
+    assert [p.get_height() for p in ax.patches] == list(home_counts(cookie))
+    assert sum(p.get_height() for p in ax.patches) == len(np.unique(cookie.users[cookie.served]))
+    assert ax.get_ylabel() == "users (each counted once)"
+    with pytest.raises(ValueError, match="'home users'"):
+        viz.plot_users_per_instance(ax, cookie, what="requests")

@@ -42,15 +42,23 @@ def plot_instance_load(ax, res: Result, normalise: bool = False, title: str | No
 
 
 @inplace.redraws_in_place
-def plot_users_per_instance(ax, res: Result, title: str | None = None, baseline: Result | None = None):
-    """Bars: distinct users each instance served at least once; NAT shows up here. Failed ones hatched.
+def plot_users_per_instance(ax, res: Result, title: str | None = None, baseline: Result | None = None,
+                            what: str = "users"):
+    """Bars: users per instance; NAT shows up here. Failed ones hatched.
 
-    ``baseline`` (another run, e.g. the previous one) is marked by a black dash per instance.
+    ``what`` is ``"users"`` (distinct users each instance served at least once: a user with
+    a new cookie per visit counts on each instance) or ``"home users"`` (each user once, on
+    the instance that served most of their requests, as :func:`plot_per_instance` counts
+    them). ``baseline`` (another run, e.g. the previous one) is marked by a black dash per
+    instance.
     """
-    counts = user_counts(res)
-    ghost = None if baseline is None else user_counts(baseline)
-    return _bars_with_mean(ax, res, counts, ("users",), "distinct users served",
-                           title or f"Users per instance ({res.router.label()})", baseline, ghost)
+    if what not in ("users", "home users"):
+        raise ValueError(f"what must be 'users' or 'home users', got what={what!r}")
+    count, ylabel, default_title = _PER_INSTANCE[what]
+    counts = count(res)
+    ghost = None if baseline is None else count(baseline)
+    return _bars_with_mean(ax, res, counts, ("users", what), ylabel,
+                           title or f"{default_title} ({res.router.label()})", baseline, ghost)
 
 
 def _mark_down(bars, res: Result) -> None:
