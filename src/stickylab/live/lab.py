@@ -245,6 +245,14 @@ class Lab:
         members = self.proxy.members if self.proxy else {}
         return {iid: ("draining" if m.draining else "up") if m.up else "down" for iid, m in members.items()}
 
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Each backend's counters at the proxy: requests, errors, in flight, bytes sent and received."""
+        return self.proxy.stats() if self.proxy else {}
+
+    def access_log(self, last: int = 20) -> list:
+        """The proxy's last ``last`` requests (:class:`~stickylab.live.proxy.Access`), oldest first."""
+        return list(self.proxy.access_log)[-last:] if self.proxy and last > 0 else []
+
     def backends(self) -> dict[str, str]:
         """Each backend's ``host:port``, for the operator (clients never see them)."""
         return {iid: m.address for iid, m in self.proxy.members.items()} if self.proxy else {}
