@@ -82,3 +82,19 @@ BAD = [("timeout", 0), ("keepalive_timeout", -1.0), ("check_timeout", "2"), ("ma
 def test_bad_settings_are_refused_by_name(option, value):
     with pytest.raises(ValueError, match=option):
         Proxy(sl.routers.RoundRobin(), {"i0": "127.0.0.1:1"}, **{option: value})
+
+
+@pytest.mark.slow
+def test_the_lab_shows_the_proxys_counters_and_last_requests():
+    from stickylab import live
+
+    with live.Lab(sl.routers.CookieInsert(), instances=2) as lab:
+        browser = sl.Browser()
+        replies = [lab.send(browser, path) for path in ("/login", "/app", "/app", "/cart")]
+        stats = lab.stats()
+        home = replies[0].instance
+        assert stats[home]["requests"] == 4 and sum(s["requests"] for s in stats.values()) == 4
+        assert stats[home]["received"] == sum(len(r.text.encode()) for r in replies)
+        log = lab.access_log(2)
+        assert [(e.path, e.backend, e.status) for e in log] == [("/app", home, 200), ("/cart", home, 200)]
+        assert lab.access_log(0) == []
