@@ -131,6 +131,15 @@ def test_anything_but_a_result_is_refused_by_name(bad, message):
         sw.flow_frames(bad)
 
 
+def test_an_empty_run_is_refused_naming_it():
+    empty = sl.simulate(sl.Scenario(users=1, instances=1, duration=1.0, seed=3), "RoundRobin")
+    assert len(empty.times) == 0
+    with pytest.raises(ValueError, match="has no requests: there is nothing to play"):
+        sw.flow_frames(empty)
+    with pytest.raises(ValueError, match="<Result RoundRobin: 0 requests"):
+        sw.FlowView({"empty": empty})
+
+
 @pytest.mark.parametrize("window", [(50.0, 10.0), (-1.0, 10.0), (0.0, 500.0), (0, float("nan")), "all", (1,)])
 def test_a_bad_window_is_refused_naming_it(crash, window):
     with pytest.raises(ValueError, match="window"):
