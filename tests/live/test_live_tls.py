@@ -95,3 +95,38 @@ def test_a_secure_affinity_cookie_is_set_and_sent_back_over_https_only(tls):
 def test_lab_certificates_refuses_no_names():
     with pytest.raises(ValueError, match="names"):
         lab_certificates(())
+
+
+def test_only_a_trusted_labs_origin_gets_its_context(tls):
+    from stickylab.live.tls import client_context, forget, trust
+
+    trust("https://127.0.0.1:4443", tls.client)
+    try:
+        assert client_context("https://127.0.0.1:4443/app?x=1") is tls.client
+        assert client_context("https://127.0.0.1:4444/app") is True, "another port: the system's CAs"
+        assert client_context("http://127.0.0.1:4443/app") is True
+    finally:
+        forget("https://127.0.0.1:4443")
+    assert client_context("https://127.0.0.1:4443/app") is True
+
+
+@pytest.mark.slow
+def test_a_lab_with_tls_serves_its_traffic_over_https(tmp_path):
+    from stickylab import live
+
+    with live.Lab(sl.routers.CookieInsert(secure=True), instances=2, tls=True) as lab:
+        assert lab.url.startswith("https://")
+        browser = sl.Browser()
+        first = lab.send(browser, "/login")
+        assert first.status == 200 and any("Secure" in c for c in first.set_cookies)
+        assert [lab.send(browser, "/app").instance for _ in range(3)] == [first.instance] * 3
+        res = lab.run(sl.Scenario(users=10, instances=2, duration=5.0, seed=3), speed=10.0)
+        assert res.summary()["failed_requests"] == 0
+        ca = lab.tls.write_ca(tmp_path / "ca.pem")
+        assert ca.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+
+        async def untrusted():
+            async with aiohttp.ClientSession() as s:
+                await s.get(lab.url + "/login")
+        with pytest.raises(aiohttp.ClientConnectorCertificateError):
+            asyncio.run(untrusted())

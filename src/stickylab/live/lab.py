@@ -47,6 +47,7 @@ from ..routers import Router, as_router
 from . import procs
 from .backend import HEALTH_PATH
 from .proxy import Proxy
+from .tls import LabTLS, forget, lab_certificates, trust
 from .stores import STORES, redis_available
 from .traffic import Reply, client, drive, exchange, many_loopback_addresses, take
 
@@ -85,11 +86,13 @@ class Lab:
         port: the proxy's port; 0 picks a free one.
         session_timeout: seconds an idle session lives in the backends.
         health_interval: seconds between the proxy's health checks of each backend.
+        tls: serve HTTPS with certificates made for the lab (:mod:`stickylab.live.tls`); the
+            backends are told ``X-Forwarded-Proto: https``.
     """
 
     def __init__(self, router: Router | str = "CookieInsert", instances: int = 3, *, store: str = "memory",
                  redis_url: str | None = None, host: str = "127.0.0.1", port: int = 0,
-                 session_timeout: float = 1800.0, health_interval: float = 0.25):
+                 session_timeout: float = 1800.0, health_interval: float = 0.25, tls: bool = False):
         if isinstance(instances, bool) or not isinstance(instances, int) or not 1 <= instances <= 64:
             raise ValueError(f"instances must be an integer from 1 to 64, got instances={instances!r}")
         if store not in STORES:
@@ -102,6 +105,9 @@ class Lab:
         self.instances, self.store, self.redis_url = instances, store, redis_url
         self.host, self.session_timeout, self.health_interval = host, session_timeout, health_interval
         self._port = port
+        #: With ``tls=True``, the lab's certificates (:class:`~stickylab.live.tls.LabTLS`): the proxy
+        #: serves HTTPS, and ``lab.tls.write_ca(path)`` hands its CA to curl or a browser.
+        self.tls: LabTLS | None = lab_certificates() if tls else None
         self.proxy: Proxy | None = None
         #: Every instance id ever started, in creation order (the ``instance_ids`` of results).
         self.ever: list[str] = []
@@ -154,8 +160,10 @@ class Lab:
         addresses = await asyncio.gather(*(self._spawn(iid) for iid in ids))
         self.ever = list(ids)
         self.proxy = Proxy(self.router, dict(zip(ids, addresses)), host=self.host, port=self._port,
-                           health_interval=self.health_interval)
+                           health_interval=self.health_interval, tls=self.tls.server if self.tls else None)
         await self.proxy.start()
+        if self.tls:
+            trust(self.proxy.url, self.tls.client)
 
     async def _store_spec(self) -> tuple[str, dict]:
         """The backends' ``--store`` and environment; starts a redis-server if one is needed."""
@@ -230,6 +238,7 @@ class Lab:
         if self._control is not None:
             await self._control.close()
         if self.proxy is not None:
+            forget(self.proxy.url)
             await self.proxy.stop()
 
     # -- what the lab shows -----------------------------------------------------------------------------

@@ -7,6 +7,9 @@ system) signs a server certificate for the loopback names. The proxy serves with
 Behind it the backends still speak plain HTTP on loopback, and learn from the proxy's
 ``X-Forwarded-Proto: https`` that the client's connection was secure, which is what
 lets a ``Secure`` cookie, sent by browsers over HTTPS only, work.
+
+The lab's own clients (:func:`stickylab.live.traffic.exchange`) trust a proxy's certificate
+once the lab has called :func:`trust` for its URL: nothing else in the process does.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LOOPBACK_NAMES", "LabTLS", "lab_certificates"]
+__all__ = ["LOOPBACK_NAMES", "LabTLS", "client_context", "forget", "lab_certificates", "trust"]
 
 #: The names the lab's server certificate is made for.
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
@@ -53,3 +56,32 @@ def lab_certificates(names: tuple[str, ...] = LOOPBACK_NAMES) -> LabTLS:
     client.minimum_version = ssl.TLSVersion.TLSv1_2
     ca.configure_trust(client)
     return LabTLS(server, client, ca.cert_pem.bytes())
+
+
+#: Origin (``https://host:port``) -> the client context that trusts the lab serving there.
+_TRUSTED: dict[str, ssl.SSLContext] = {}
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def trust(url: str, context: ssl.SSLContext) -> None:
+    """Let the lab's clients check the certificate of the server at ``url``'s origin with ``context``."""
+    _TRUSTED[_origin(url)] = context
+
+
+def forget(url: str) -> None:
+    """Undo :func:`trust` for ``url``'s origin (the lab serving there has stopped)."""
+    _TRUSTED.pop(_origin(url), None)
+
+
+def client_context(url: str) -> ssl.SSLContext | bool:
+    """The context a lab client checks ``url``'s certificate with: a trusted lab's, else ``True``.
+
+    ``True`` is aiohttp's default: the system's certificate authorities.
+    """
+    if not url.startswith("https://") or not _TRUSTED:
+        return True
+    return _TRUSTED.get(_origin(url), True)

@@ -40,6 +40,7 @@ from ..trace import FAILED, HIT, LOST, NEEDED, NO_INSTANCE, pack, split
 from ..workload import LOGIN, LOGOUT, NORMAL, generate
 from .backend import INSTANCE_HEADER
 from .cookies import parse_set_cookie
+from .tls import client_context
 
 __all__ = ["Reply", "drive", "exchange", "loopback_address", "many_loopback_addresses"]
 
@@ -106,7 +107,8 @@ async def exchange(session: aiohttp.ClientSession, url: str, request: Request, m
     if cookie:
         headers["Cookie"] = cookie
     start = time.perf_counter()
-    async with session.request(method, url, headers=headers, allow_redirects=False) as r:
+    async with session.request(method, url, headers=headers, allow_redirects=False,
+                               ssl=client_context(url)) as r:
         text = await r.text(errors="replace")
     raw = r.headers.getall("Set-Cookie", [])
     return Reply(r.status, r.headers.get(INSTANCE_HEADER), list(r.headers.items()), raw,
