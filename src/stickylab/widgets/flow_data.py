@@ -5,8 +5,9 @@ what the browser receives is bounded whatever the run's size:
 
 - **dots**: the requests of a sample of users inside the window, at most ``max_dots`` of
   them (whole users are kept or left out, so a user's requests read as one story: pinned,
-  moved, logged out). Users are taken in a fixed order (by :func:`~stickylab.hashing.mix64`
-  of their number), the same for every run of a scenario.
+  moved, logged out). The busiest tenth of ``max_users`` come first (a skewed run's hot
+  instance is their doing), then users in a fixed order (by :func:`~stickylab.hashing.mix64`
+  of their number), the same for every run of a scenario, while both budgets allow.
 - **frames**: ``frames + 1`` evenly spaced instants of the window, with, per instance, its
   state (healthy, draining, failed, removed, not yet there), the requests in flight there
   (arrived, not yet answered) and the users it served over the last ``recent`` seconds; and
@@ -150,9 +151,11 @@ def _check_count(name: str, value, low: int, high: int) -> int:
 
 # -- the parts -------------------------------------------------------------------------------------
 def _sample(users: np.ndarray, max_users: int, max_dots: int) -> np.ndarray:
-    """The users to draw, in slot order: whole users, in mix64 order, within both budgets."""
+    """The users to draw, in slot order: whole users, the busiest tenth first, within both budgets."""
     present, counts = np.unique(users, return_counts=True)
-    order = np.argsort(mix64(present.astype(np.uint64)), kind="stable")
+    spread = np.argsort(mix64(present.astype(np.uint64)), kind="stable")
+    busiest = np.argsort(-counts, kind="stable")[:max(1, max_users // 10)]
+    order = np.concatenate([busiest, spread[~np.isin(spread, busiest)]])
     fits = np.cumsum(counts[order]) <= max_dots      # a prefix of the order: counts are positive
     return np.sort(present[order[fits][:max_users]])
 
