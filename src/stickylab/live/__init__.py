@@ -26,7 +26,20 @@ from .lab import Lab, Reply
 from .proxy import Proxy
 from .stores import STORES, redis_available
 from .traffic import drive, loopback_address, many_loopback_addresses
-from .watch import LiveDashboard, Traffic
 
-__all__ = ["STORES", "Lab", "LiveDashboard", "Proxy", "Reply", "Traffic", "drive", "loopback_address", "many_loopback_addresses",
-           "redis_available"]
+
+def __getattr__(name: str):
+    """The dashboard (:mod:`~stickylab.live.watch`), imported when first asked for.
+
+    It loads Jupyter's widgets and matplotlib, which every backend process (``python -m
+    stickylab.live.backend`` imports this package) would otherwise load as it starts.
+    """
+    if name in ("LiveDashboard", "Traffic"):
+        from . import watch
+
+        return getattr(watch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["STORES", "Lab", "LiveDashboard", "Proxy", "Reply", "Traffic", "drive", "loopback_address",
+           "many_loopback_addresses", "redis_available"]
