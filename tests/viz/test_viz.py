@@ -350,6 +350,15 @@ def test_a_baseline_flat_at_zero_is_dotted_over_the_axis_and_said(ax, runs):
     assert viz.BASELINE_ZERO in [t.get_text() for t in ax.texts]
 
 
+def test_a_run_flat_at_zero_beside_one_with_losses_is_dotted_over_the_axis(ax, runs):
+    viz.plot_losses_over_time(ax, {"RoundRobin": runs["RoundRobin"], "calm": sl.simulate(SC, "CookieInsert")})
+    lossy, calm = ax.lines[:2]
+    assert not calm.get_ydata().any() and calm.get_marker() == "o" and not calm.get_clip_on()
+    assert lossy.get_marker() in ("None", "none", "")
+    handles = ax.get_legend().legend_handles
+    assert handles[1].get_marker() == "o"                    # the legend shows the dots too
+
+
 def test_a_baseline_with_losses_keeps_its_plain_dashes_and_no_zero_note(ax, runs, live):
     live.add(ax)
     calm = sl.simulate(SC, "CookieInsert")

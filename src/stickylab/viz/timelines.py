@@ -117,6 +117,8 @@ def _draw_lines(ax, results, series, shown, slots: int, live: bool, frame: _Fram
     first = next(iter(results.values()))
     lines = [ax.plot(x, y, color=router_color(n), lw=1.8, label=label)[0]
              for n, (label, (x, y)) in enumerate(zip(results, series))]
+    for line, (_, y) in zip(lines, series):
+        _mark_if_zero(line, y)                  # a run flat at zero would hide on the axis
     lines += [ax.plot([], [], color="0.45", label="_nolegend_" if live else ghost_label(n, shown),
                       **GHOST)[0] for n in range(slots)]
     note = ax.annotate("", (0.5, 0.18), xycoords="axes fraction", ha="center", va="center",
@@ -168,6 +170,7 @@ def _over_time(ax, results, baseline, name, series_of, frame: _Frame, empty=""):
             ax.set_ylim(0, steady_top(ax, peak * 1.1, True))
     for line, (x, y) in zip(kept.lines, series):
         line.set_data(x, y)
+        _mark_if_zero(line, y)
     for k, line in enumerate(kept.lines[len(series):]):
         line.set_data(*(faint[k] if k < len(shown) else (np.zeros(0), np.zeros(0))))
         if k < len(shown):
@@ -185,7 +188,7 @@ BASELINE_ZERO = "dashed baseline: 0 throughout"
 
 
 def _mark_if_zero(line, y) -> None:
-    """A ghost flat at zero lies on the axis: give it dots drawn over the axis line, else none."""
+    """A line (a run or a ghost) flat at zero lies on the axis: dots drawn over the axis line, else none."""
     zero = len(y) > 0 and float(np.nanmax(y, initial=0.0)) == 0
     line.set_marker("o" if zero else "None")
     line.set_markersize(3.5)
