@@ -19,7 +19,8 @@ The session is named by the ``SESSION`` cookie, else by ``Authorization: Bearer`
 
 A store that may stall (SQLite, Redis) is called on a thread of the backend's own, never on
 its event loop: a locked database or a Redis that is gone costs the requests that need it a
-``503`` naming the store, within :data:`~stickylab.live.stores.STORE_TIMEOUT` seconds, while
+``503`` naming the store (and ``X-Store: unreachable``), within
+:data:`~stickylab.live.stores.STORE_TIMEOUT` seconds, while
 ``/health`` keeps answering at once. A shared store's outage is not a dead backend: the
 balancer keeps it in the pool (as Kubernetes advises for liveness probes, which should not
 fail because a dependency does, or every replica is restarted at once).
@@ -198,8 +199,8 @@ class Backend:
     async def check(self, request: web.Request) -> web.Response:
         """``/health``: 200 while the process serves, with the store's state and (memory) live sessions.
 
-        The store is pinged on its own thread, at most every 0.2 s, and waited for briefly:
-        the answer comes within about :data:`~stickylab.live.stores.PING_TIMEOUT` seconds whatever
+        The store is pinged on its own thread, at most every 0.2 s, and waited for at most twice
+        :data:`~stickylab.live.stores.PING_TIMEOUT` (0.5 s): the answer comes that soon whatever
         the store does.
         """
         if self.pinger is not None:
