@@ -19,11 +19,11 @@ The session is named by the ``SESSION`` cookie, else by ``Authorization: Bearer`
 
 A store that may stall (SQLite, Redis) is called on a thread of the backend's own, never on
 its event loop: a locked database or a Redis that is gone costs the requests that need it a
-``503`` naming the store (and ``X-Store: unreachable``), within
-:data:`~stickylab.live.stores.STORE_TIMEOUT` seconds, while
-``/health`` keeps answering at once. A shared store's outage is not a dead backend: the
-balancer keeps it in the pool (as Kubernetes advises for liveness probes, which should not
-fail because a dependency does, or every replica is restarted at once).
+``503`` naming the store (and ``X-Store: unreachable``) within
+:data:`~stickylab.live.stores.STORE_TIMEOUT` seconds, while ``/health`` keeps answering at
+once. A shared store's outage is not a dead backend: the balancer keeps it in the pool (as
+Kubernetes advises for liveness probes, which should not fail because a dependency does, or
+every replica is restarted at once).
 
 The process exits when its parent does: it reads stdin until EOF (the parent holds the other
 end: :func:`stickylab.children.exit_with_parent`), and on Linux the lab starts it to be killed
