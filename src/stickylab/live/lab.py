@@ -72,6 +72,17 @@ def _reap(running: dict, loops: list) -> None:
     loops.clear()
 
 
+async def _stop(proc: subprocess.Popen) -> None:
+    """Stop a child without blocking the loop (SIGTERM, then SIGKILL after the grace period).
+
+    A SIGCONT goes first, as systemd sends one with its SIGTERM: a process stopped with SIGSTOP
+    then ends at once instead of waiting out the grace period.
+    """
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGCONT)       # our unreaped child: its pid is still its own
+    await children.stop_async(proc)
+
+
 class Lab:
     """Real backends and a real proxy on loopback, for one router and one session store.
 
@@ -318,9 +329,7 @@ class Lab:
         self._child(iid)
         proc = self._children.pop(iid, None)
         if proc is not None:
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGCONT)      # our unreaped child: the pid is still its own
-            await children.stop_async(proc)
+            await _stop(proc)
         if iid == "redis":
             await self._start_redis()
         else:
@@ -368,7 +377,7 @@ class Lab:
         await self._drained(member, time.monotonic() + self.proxy.timeout, sessions=False)
         proc = self._children.pop(iid, None)
         if proc is not None:
-            await children.stop_async(proc)
+            await _stop(proc)
         return took
 
     async def _drained(self, member, deadline: float, *, sessions: bool) -> bool:
