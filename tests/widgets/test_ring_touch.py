@@ -128,3 +128,7 @@ def test_the_widget_answers_the_browser_s_messages_and_shows_refusals():
     assert widget.error == "" and widget.picture["last"]["action"] == "remove"
     with pytest.raises(ValueError, match="no node 'n4'"):                # from Python, it raises
         widget.remove("n4")
+    widget.move("n0", 0.77)
+    widget._on_message(widget, {"action": "reset"}, [])                 # "Start again"
+    fresh = sw.TouchRing(nodes=4, vnodes=1, keys=60)
+    assert widget.picture == fresh.picture and widget.editor.last is None

@@ -1,11 +1,12 @@
 """Touch the ring: a consistent-hash ring the learner edits with the mouse, keys that move lit up.
 
 Click the circle to add a node there, drag a point to move it, or switch to "remove" and
-click a point to take its node off. The browser (``static/ring_touch.js``, an anywidget
-module) only sends the action; Python applies it to a :class:`~stickylab.widgets.ring_edits.RingEditor`,
-which computes with the package's own ring (:mod:`stickylab.hashing`), and sends back
-where every point and key is, which keys moved and the share that moved. A refused action
-(a place already taken, the last node) is shown in the widget, not raised in the kernel.
+click a point to take its node off; "Start again" puts the ring back as it was made. The
+browser (``static/ring_touch.js``, an anywidget module) only sends the action; Python applies
+it to a :class:`~stickylab.widgets.ring_edits.RingEditor`, which computes with the package's
+own ring (:mod:`stickylab.hashing`), and sends back where every point and key is, which keys
+moved and the share that moved. A refused action (a place already taken, the last node) is
+shown in the widget, not raised in the kernel.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class TouchRing(anywidget.AnyWidget):
 
     def __init__(self, nodes: int = 4, vnodes: int = 1, keys: int = 60):
         self.editor = RingEditor(nodes=nodes, vnodes=vnodes, keys=keys)
+        self._start = {"nodes": nodes, "vnodes": vnodes, "keys": keys}
         super().__init__()
         self.on_msg(self._on_message)
         self._draw()
@@ -63,6 +65,12 @@ class TouchRing(anywidget.AnyWidget):
         """Move a point of ``node`` (see :meth:`RingEditor.move`) and redraw."""
         return self._done(self.editor.move(node, to, point=point))
 
+    def reset(self) -> None:
+        """Put the ring back as it was made ("Start again")."""
+        self.editor = RingEditor(**self._start)
+        self.error = ""
+        self._draw()
+
     def _done(self, change: RingChange) -> RingChange:
         self.error = ""
         self._draw()
@@ -72,6 +80,9 @@ class TouchRing(anywidget.AnyWidget):
         """An action from the browser: ``{"action": "add", "at": 0.25}`` and so on."""
         if not isinstance(content, dict):
             self.error = f"not an action: {content!r:.80}"
+            return
+        if content.get("action") == "reset":
+            self.reset()
             return
         args = {k: v for k, v in content.items() if k != "action"}
         try:

@@ -82,6 +82,9 @@ function render({ model, el: host }) {
     root.dataset.mode = m;
   };
   for (const [k, b] of Object.entries(modes)) b.addEventListener("click", () => setMode(k));
+  const again = el("button", "sl-ring-reset", "Start again");
+  again.addEventListener("click", () => send({ action: "reset" }));
+  bar.append(again);
   setMode("add");
 
   function draw() {
