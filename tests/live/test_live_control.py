@@ -30,6 +30,18 @@ def test_remove_refuses_a_bad_drain_timeout_by_name():
             live.Lab().remove("i0", drain_timeout=bad)
 
 
+def test_control_names_what_it_cannot_act_on_and_a_dead_backend_is_not_waited_for():
+    with live.Lab(sl.routers.CookieInsert(), instances=2) as lab:
+        with pytest.raises(ValueError, match="did not start a redis-server"):
+            lab.kill("redis")
+        with pytest.raises(ValueError, match="no backend 'i9'"):
+            lab.remove("i9")
+        home = lab.send(sl.Browser(), "/login").instance
+        lab.kill(home)
+        assert lab.remove(home, drain_timeout=20.0) < 20.0, "a dead backend holds no session to wait for"
+        assert list(lab.status()) == [i for i in ("i0", "i1") if i != home]
+
+
 @pytest.mark.slow
 def test_remove_drains_under_traffic_loses_no_user_and_stalls_nobody():
     with live.Lab(sl.routers.CookieInsert(), instances=3, store="memory") as lab, \
