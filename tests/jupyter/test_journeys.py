@@ -510,6 +510,9 @@ def test_the_touchable_ring_adds_moves_and_removes_nodes_and_the_keys_that_move_
     removed = editor.remove("n4")
     assert said["nodes"] == "4" and int(said["moved"]) == int(removed.moved.sum())
     assert ring.locator(".sl-ring-error").inner_text() == ""
+    ring.locator("button.sl-ring-reset").click()              # Start again: no change to show
+    _attribute_until(page, ring, "action", lambda a: a == "")
+    assert ring.locator("circle.sl-moved").count() == 0
     no_widget_errors(notebook)
     assert not page.js_errors, page.js_errors
 
