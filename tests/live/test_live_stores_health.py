@@ -168,7 +168,7 @@ def test_a_12_second_sqlite_lock_under_traffic_marks_no_backend_down():
     during = traffic.during(start + 3, end)
     assert during and all(s.status in (200, 503) for s in during)
     assert all("session store (sqlite)" in s.text for s in during if s.status == 503)
-    assert max(s.latency for s in during) <= STORE_TIMEOUT + 1.0, "each waits within the store's bound"
+    assert max(s.latency for s in during) <= STORE_TIMEOUT + 2.0, "each waits within the store's bound"
     after = [s for s in traffic.sent if s.start > end + 0.5]
     assert after and all(s.status == 200 for s in after), "served again once the lock is gone"
     assert watch.seen[-1][3] == "ok"
@@ -194,7 +194,7 @@ def test_a_redis_outage_is_a_503_naming_it_and_its_restart_empties_every_session
     assert all(state == "up" for states in watch.states for state in states.values()), "no backend down"
     down = traffic.during(start + 0.5, end)
     assert down and all(s.status == 503 and "session store (redis)" in s.text for s in down)
-    assert max(s.latency for s in down) <= STORE_TIMEOUT + 1.0
+    assert max(s.latency for s in down) <= STORE_TIMEOUT + 2.0
     after = [s for s in traffic.sent if s.start > end and s.status != 503]
     first = {}
     for s in after:
