@@ -6,8 +6,9 @@
         lab.send(browser, "/login")     # a real request through the proxy
         lab.kill("i1")                  # SIGKILL: its in-memory sessions die with it
         lab.restart("i1")               # a fresh process, empty memory, same id
-        lab.remove("i2")                # drain, then stop: users whose visits end meanwhile lose nothing
         res = lab.run(scenario, events=[sl.Fail("i2", at=30.0)], speed=10.0)
+        lab.remove("i0")                # drain, then stop: users whose visits end meanwhile lose nothing
+        lab.health()                    # each backend's word on its session store
 
 The proxy runs in a thread of this process (so a router written in a notebook runs as
 it is), with an event loop of its own; the backends are child processes. Controlling them
