@@ -453,6 +453,17 @@ def test_the_flow_view_plays_a_run_its_crash_s_losses_show_and_its_slider_scrubs
     assert int(flow.get_attribute("data-lost")) == int(crash.lost[crash.times <= 270.0].sum()) > 0
     assert int(flow.get_attribute("data-requests")) == int((crash.times <= 270.0).sum())
     assert f"lost session {int(crash.lost[crash.times <= 270.0].sum()):,}" in flow.inner_text()
+    # The kernel's widget has the time the slider was left at (a cell run below the view says so).
+    cell = _cell_with(notebook, "flow = sw.FlowView(")
+    cell.locator(".jp-InputArea-prompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.insert_text('print(f"kernel: t={flow.time:g} playing={flow.playing}")')
+    page.keyboard.press("Shift+Enter")
+    said = notebook.locator(".jp-OutputArea-output", has_text="kernel: t=")
+    said.wait_for(timeout=30_000)
+    assert said.inner_text().strip() == "kernel: t=270 playing=False", said.inner_text()
     no_widget_errors(notebook)
     assert not page.js_errors, page.js_errors
     flow.scroll_into_view_if_needed()
