@@ -1,6 +1,8 @@
 """The public API is exactly what DESIGN.md documents, and the README's quick start runs."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,10 +37,20 @@ def test_every_router_names_the_real_system_it_copies():
 
 def test_the_core_never_imports_jupyter():
     for path in (ROOT / "src" / "stickylab").rglob("*.py"):
-        if path.name == "quiz.py" or path.parent.name == "widgets":
+        if path.name == "quiz.py" or path.parent.name == "widgets" or path.relative_to(ROOT).as_posix() \
+                == "src/stickylab/live/watch.py":     # the live lab's dashboard, imported only when asked for
             continue
         text = path.read_text()
         assert not re.search(r"^\s*(import|from)\s+(ipywidgets|IPython)", text, re.M), path
+
+
+def test_the_live_lab_loads_its_dashboard_only_when_asked():
+    """Every backend process imports ``stickylab.live``: Jupyter's widgets must not slow its start."""
+    code = ("import sys, stickylab.live as live; print('ipywidgets' in sys.modules); "
+            "live.LiveDashboard; print('ipywidgets' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         check=True)
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_readme_quick_start_runs():
