@@ -188,3 +188,26 @@ def test_the_packages_own_routers_run_inline_and_a_learners_off_the_loop():
     assert RouterGuard(sl.routers.RoundRobin(), isolate=True).isolated
     with pytest.raises(ValueError, match="router_timeout"):
         RouterGuard(Chatty(), timeout=0)
+
+
+def test_the_router_threads_end_when_the_router_is_replaced_or_the_proxy_stops():
+    async def settle(guard):
+        for _ in range(100):
+            if guard.threads() == 0:
+                return
+            await asyncio.sleep(0.02)
+
+    async def go():
+        async with stack(SleepsWhenAsked(), 2) as proxy:
+            first = proxy.guard
+            await asyncio.gather(*(get(proxy.url, "/login", **{"X-Sleep": "0.2"}) for _ in range(3)))
+            assert first.threads() >= 3, "side by side: a thread each"
+            proxy.router = sl.routers.RoundRobin()
+            await settle(first)
+            assert first.threads() == 0
+            proxy.router = SleepsWhenAsked()
+            second = proxy.guard
+            assert (await get(proxy.url, "/login"))[0] == 200 and second.threads() == 1
+        await settle(second)
+        assert second.threads() == 0
+    run(go())

@@ -139,6 +139,7 @@ class _Workers:
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = self._idle = 0
+        self.started: list[threading.Thread] = []
 
     def submit(self, loop: asyncio.AbstractEventLoop, fn, *args) -> asyncio.Future:
         """Run ``fn(*args)`` on a worker; a future of ``loop`` gets its result (``fn`` must not raise)."""
@@ -147,7 +148,9 @@ class _Workers:
             if self._idle == 0 and self._threads < self.most:
                 self._threads += 1
                 self._idle += 1
-                threading.Thread(target=self._work, daemon=True, name="stickylab-router").start()
+                thread = threading.Thread(target=self._work, daemon=True, name="stickylab-router")
+                thread.start()
+                self.started.append(thread)
             self._idle -= 1
         self._jobs.put((loop, future, fn, args))
         return future
@@ -262,3 +265,7 @@ class RouterGuard:
     def stop(self) -> None:
         """Let the worker threads end."""
         self._workers.stop()
+
+    def threads(self) -> int:
+        """The worker threads still alive (one stuck in a slow router ends when the router returns)."""
+        return sum(t.is_alive() for t in self._workers.started)

@@ -173,8 +173,11 @@ class Proxy:
 
     @router.setter
     def router(self, router: Router | str) -> None:
-        errors = self.guard.errors if hasattr(self, "guard") else ()
+        old = getattr(self, "guard", None)
+        errors = old.errors if old else ()
         self.guard = RouterGuard(as_router(router), self.router_timeout, self.isolate_router)
+        if old is not None:
+            old.stop()                  # its worker threads end once their calls return
         self.guard.errors.extend(errors)
         name = getattr(self.guard.router, "cookie", None)
         #: The cookies read strictly: the session cookie and the router's own (``router.cookie``).
