@@ -79,3 +79,18 @@ def test_traffic_stops_and_the_lab_closes_with_it():
         n = len(traffic.records)
         time.sleep(0.3)
         assert n > 0 and len(traffic.records) == n
+
+
+def test_remove_drains_for_its_timeout_then_the_backend_is_gone_and_nothing_failed():
+    with LiveDashboard(users=6, think=0.05, drain_timeout=1.0) as dash:
+        dash.wait(0.5)
+        gone = dash.lab.ever[2]
+        dash.backend.value = gone
+        pressed = dash.traffic.now()
+        dash.press("remove").result(30)
+        took = dash.traffic.now() - pressed
+        assert 1.0 <= took < 10.0, f"a 1 s drain, then a stop: {took:.1f} s"
+        assert gone not in dash.lab.status() and dash.backend.options == tuple(dash.lab.status())
+        assert not [r for r in dash.traffic.since(pressed) if r[3] == "failed"]
+    with pytest.raises(ValueError, match="drain_timeout=-1"):
+        LiveDashboard(drain_timeout=-1)

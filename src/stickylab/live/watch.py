@@ -149,15 +149,21 @@ class LiveDashboard:
         store: ``"memory"``, ``"sqlite"``, ``"redis"`` or ``"jwt"``; the dashboard can switch it.
         users, think, seed: the :class:`Traffic`.
         window: seconds of history drawn.
+        drain_timeout: seconds **Remove** drains a backend before it stops it (these browsers
+            never log out, so a drain with sessions in memory always lasts that long).
     """
 
     ACTIONS = ("kill", "stop", "continue", "restart", "drain", "remove")
 
     def __init__(self, router="CookieInsert", instances: int = 3, store: str = "memory", *,
-                 users: int = 24, think: float = 0.2, seed: int = 0, window: float = 30.0):
+                 users: int = 24, think: float = 0.2, seed: int = 0, window: float = 30.0,
+                 drain_timeout: float = 5.0):
         if not isinstance(window, (int, float)) or not 5 <= window <= 600:
             raise ValueError(f"window must be from 5 to 600 seconds, got window={window!r}")
+        if not isinstance(drain_timeout, (int, float)) or not 0 <= drain_timeout <= 300:
+            raise ValueError(f"drain_timeout must be from 0 to 300 s, got drain_timeout={drain_timeout!r}")
         self.router, self.instances, self.window = router, instances, float(window)
+        self.drain_timeout = float(drain_timeout)
         self._traffic_args = {"users": users, "think": think, "seed": seed}
         self.lab = Lab(router, instances, store=store).start()
         self.traffic = Traffic(self.lab, **self._traffic_args).start()
@@ -277,7 +283,7 @@ class LiveDashboard:
         elif action == "drain":
             lab.drain(iid)
         elif action == "remove":
-            lab.remove(iid)
+            lab.remove(iid, drain_timeout=self.drain_timeout)
         elif action == "add":
             lab.add()
         else:
