@@ -142,10 +142,12 @@ def logged_in_users(port: int, users: int, tls: bool = False) -> list[str]:
     raise RuntimeError(f"port {port}: only {len(kept)} of {users} users found their session")
 
 
-def wrk(port: int, script: Path, args, scheme: str = "http") -> dict:
+def wrk(port: int, script: Path, args, scheme: str = "http", connections: int | None = None) -> dict:
     """One wrk run: req/s, p50 and p99 in ms, and the count of non-2xx answers."""
-    out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds:g}s",
-                          "--latency", "-s", str(script), f"{scheme}://127.0.0.1:{port}/app"],
+    load = [f"-t{args.threads}", f"-c{connections or args.connections}", f"-d{args.seconds:g}s"]
+    if connections == 1:
+        load = ["-t1", "-c1", f"-d{max(1.0, args.seconds / 2):g}s"]
+    out = subprocess.run(["wrk", *load, "--latency", "-s", str(script), f"{scheme}://127.0.0.1:{port}/app"],
                          capture_output=True, text=True, check=True).stdout
     if "Latency Distribution" not in out:
         raise RuntimeError(f"wrk on port {port} measured nothing:\n{out}")
@@ -212,7 +214,10 @@ def main() -> None:
         rounds: dict[str, list[dict]] = {name: [] for name in ports}
         for _ in range(args.rounds):             # interleaved: a busy moment hits every target
             for name, port in ports.items():
-                rounds[name].append(wrk(port, scripts[name], args, "https" if name == "https" else "http"))
+                scheme = "https" if name == "https" else "http"
+                measured = wrk(port, scripts[name], args, scheme)
+                one = wrk(port, scripts[name], args, scheme, connections=1)
+                rounds[name].append({**measured, "p50_1": one["p50"], "p99_1": one["p99"]})
         report(rounds, args)
     finally:
         for proc in reversed(running):
@@ -221,19 +226,23 @@ def main() -> None:
 
 
 def report(rounds: dict[str, list[dict]], args) -> None:
-    """The table: best and median req/s, the median round's p50 and p99, and the ratios."""
-    print(f"wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s, {args.rounds} interleaved rounds, "
-          f"{os.cpu_count()} cores, stickylab with {args.workers} process(es)")
-    print(f"{'target':10s} {'best req/s':>10s} {'median':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'non-2xx':>8s}")
-    best = {}
+    """The table: best and median req/s, median p50 and p99 under load and with one connection, ratios."""
+    print(f"wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s, then -t1 -c1, {args.rounds} "
+          f"interleaved rounds, {os.cpu_count()} cores, stickylab with {args.workers} process(es)")
+    print(f"{'target':10s} {'best req/s':>10s} {'median':>8s} {'p50 ms':>7s} {'p99 ms':>7s} "
+          f"{'p50 @1':>7s} {'p99 @1':>7s} {'non-2xx':>7s}")
+    best, mid = {}, {}
     for name, rs in rounds.items():
-        mid = sorted(rs, key=lambda r: r["rps"])[len(rs) // 2]
         best[name] = max(r["rps"] for r in rs)
-        print(f"{name:10s} {best[name]:10.0f} {statistics.median(r['rps'] for r in rs):9.0f} "
-              f"{mid['p50']:8.2f} {mid['p99']:8.2f} {sum(r['bad'] for r in rs):8d}")
-    for peer in ("haproxy", "nginx", "direct"):
-        if peer in best:
-            print(f"stickylab / {peer}: {best['stickylab'] / best[peer]:.2f} (best rounds)")
+        mid[name] = {key: statistics.median(r[key] for r in rs) for key in rs[0]}
+        m = mid[name]
+        print(f"{name:10s} {best[name]:10.0f} {m['rps']:8.0f} {m['p50']:7.2f} {m['p99']:7.2f} "
+              f"{m['p50_1']:7.2f} {m['p99_1']:7.2f} {sum(r['bad'] for r in rs):7d}")
+    for name in best:
+        for peer in ("haproxy", "nginx", "direct"):
+            if peer in best and name not in ("haproxy", "nginx", "direct"):
+                print(f"{name} / {peer}: {best[name] / best[peer]:.2f} best, "
+                      f"{mid[name]['rps'] / mid[peer]['rps']:.2f} median")
     if "haproxy" in best:
         ratio = best["stickylab"] / best["haproxy"]
         print(f"target >= 1/3 of HAProxy: {'met' if ratio >= 1 / 3 else 'NOT met'}; "
