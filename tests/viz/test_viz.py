@@ -150,6 +150,14 @@ def test_events_are_marked(ax, runs):
     assert [t.get_text() for t in ax.texts] == ["i1 fails", "+1 added"]
 
 
+def test_an_event_label_lies_under_the_data(ax, runs):
+    """An event's label, at the foot of its line, never hides a line that runs there (a new instance's)."""
+    viz.plot_load_over_time(ax, runs["RoundRobin"])
+    label = next(t for t in ax.texts if t.get_text() == "i1 fails")
+    instances = [ln for ln in ax.get_lines() if ln.get_label() in runs["RoundRobin"].instance_ids]
+    assert instances and all(label.get_zorder() < ln.get_zorder() for ln in instances)
+
+
 def test_as_results_rejects_what_is_not_a_result():
     with pytest.raises(TypeError, match="Result"):
         viz.as_results({"a": 1})

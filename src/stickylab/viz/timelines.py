@@ -37,7 +37,8 @@ def mark_events(ax, events) -> None:
     """Dotted vertical lines at each event's time, labelled (``i1 fails``, ``added``...).
 
     A failure with a detection delay (``Fail(..., detect=6.0)``) also shades the seconds
-    before the balancer notices it, when requests sent there fail.
+    before the balancer notices it, when requests sent there fail. Labels lie under the
+    data, so a line that starts at an event (a new instance's) is never hidden.
     """
     for event in events or ():
         colour, verb = _EVENT_STYLE.get(type(event), ("k", type(event).__name__))
@@ -49,7 +50,7 @@ def mark_events(ax, events) -> None:
             ax.axvspan(event.at, event.at + detect, color=colour, alpha=0.15, lw=0)
             text += f" (seen {detect:g} s later)"
         ax.annotate(text, (event.at, 0.0), xycoords=("data", "axes fraction"), xytext=(4, 4),
-                    textcoords="offset points", color=colour, fontsize=8,
+                    textcoords="offset points", color=colour, fontsize=8, zorder=1.9,   # under the data
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
