@@ -140,7 +140,7 @@ def test_a_router_cannot_change_the_proxys_pool(how):
 
 def test_the_read_only_pool_reads_like_the_pool_and_sees_live_load():
     pool = sl.Pool(["i0", "i1"], draining=["i2"], members=["i0", "i1", "i2", "i3"], load={"i1": 3})
-    view = ReadOnlyPool(pool)
+    view = ReadOnlyPool(["i0", "i1"], draining=["i2"], members=["i0", "i1", "i2", "i3"], load={"i1": 3})
     assert (view.healthy, view.draining, view.members, view.ids) == (pool.healthy, pool.draining,
                                                                      pool.members, pool.ids)
     assert view.is_up("i2") and not view.is_up("i3") and view.load("i1") == 3

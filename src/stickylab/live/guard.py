@@ -52,16 +52,16 @@ class RouterFailure(Exception):
 
 
 class ReadOnlyPool(Pool):
-    """A snapshot of the proxy's pool that a router can read and not change.
+    """A :class:`~stickylab.Pool` that a router can read and not change (made as a Pool is made).
 
-    ``update()`` and setting an attribute raise TypeError; ``load(iid)`` still reads the
-    proxy's live counts. The proxy makes a new one each time its membership changes.
+    ``update()`` and setting an attribute raise TypeError; ``load`` may still read live counts
+    (the proxy's requests in flight). The proxy makes a new one each time its membership changes.
     """
 
     __slots__ = ("_sealed",)
 
-    def __init__(self, pool: Pool):
-        super().__init__(pool.healthy, pool.draining, pool.members, load=pool._load)
+    def __init__(self, healthy=(), draining=(), members=None, load=None):
+        super().__init__(healthy, draining, members, load=load)
         object.__setattr__(self, "_sealed", True)
 
     def update(self, healthy, draining=(), members=None) -> None:

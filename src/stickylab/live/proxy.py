@@ -196,7 +196,8 @@ class Proxy:
         m = self.members
         self.pool.update(healthy=[i for i, b in m.items() if b.up and not b.draining],
                          draining=[i for i, b in m.items() if b.up and b.draining], members=list(m))
-        self.view = ReadOnlyPool(self.pool)
+        #: What the router is handed: the pool, read-only.
+        self.view = ReadOnlyPool(self.pool.healthy, self.pool.draining, self.pool.members, load=self._load)
 
     def set_backend(self, iid: str, address: str, up: bool = True) -> None:
         """Add backend ``iid`` at ``address``, or move it there (a restarted process); up unless told."""
