@@ -13,7 +13,10 @@
 - :mod:`~stickylab.live.backend`: one process per instance, serving an
   :class:`~stickylab.App` over HTTP with a pluggable session store.
 - :mod:`~stickylab.live.stores`: memory, SQLite, Redis, and stateless JWT sessions.
-- :mod:`~stickylab.live.proxy`: the reverse proxy that asks a :class:`~stickylab.Router`.
+- :mod:`~stickylab.live.proxy`: the reverse proxy that asks a :class:`~stickylab.Router`,
+  over :mod:`~stickylab.live.http1` (HTTP/1.1 on asyncio with httptools), calling the router
+  through :mod:`~stickylab.live.guard` (off the event loop, within a time budget), HTTPS
+  with :mod:`~stickylab.live.tls` (certificates made for the lab).
 - :mod:`~stickylab.live.lab`: starts, kills, restarts, adds and drains them; always cleans up.
 - :mod:`~stickylab.live.traffic`: replays a scenario's workload with :class:`~stickylab.Browser`
   clients from their own loopback addresses, and measures a :class:`~stickylab.Result`.
