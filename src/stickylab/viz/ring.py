@@ -62,7 +62,7 @@ def _texts(ring, nodes, moved, hashes) -> tuple[list, str, str]:
     counts = np.bincount(ring.owner, minlength=len(nodes))
     names = [f"{n}: {counts[k]} pts, {shares[n]:.0%}" for k, n in enumerate(nodes)]
     busiest = max(shares.values()) * len(nodes)
-    heading = (f"{len(nodes)} nodes, {len(ring.points)} points; share of keys\n"
+    heading = (f"{len(nodes)} nodes, {len(ring.points)} points; share of the circle\n"
                f"(fair {1 / len(nodes):.0%}; busiest {busiest:.2f}x fair)")
     footnote = f"o = a key that moved: {int(moved.sum())} of {len(hashes)}" if len(hashes) else ""
     return names, heading, footnote
