@@ -58,6 +58,32 @@ def test_a_router_past_its_budget_is_a_500_naming_it_and_the_next_request_is_ser
     run(go())
 
 
+class Spins(sl.Router):
+    """Loops forever when asked, swallowing any Exception (a learner's retry loop gone wrong)."""
+
+    def route(self, request, pool):
+        while request.headers.get("x-spin"):
+            try:
+                sum(range(1000))
+            except Exception:
+                pass
+        return pool.healthy[0]
+
+
+def test_a_router_looping_forever_is_stopped_at_its_budget():
+    async def go():
+        async with stack(Spins(), 2, router_timeout=0.3) as proxy:
+            status, _, body = await get(proxy.url, "/login", **{"X-Spin": "1"})
+            assert status == 500 and "longer than 0.3 s" in body
+            for _ in range(100):
+                if proxy.guard.busy() == 0:
+                    break
+                await asyncio.sleep(0.02)
+            assert proxy.guard.busy() == 0, "the looping call was stopped: it holds no thread, nor the GIL"
+            assert (await get(proxy.url, "/login"))[0] == 200
+    run(go())
+
+
 class Raises(sl.Router):
     def __init__(self, exc, where="route"):
         self.exc, self.where = exc, where

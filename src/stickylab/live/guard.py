@@ -6,7 +6,8 @@ A router is ordinary Python written in a notebook: it may sleep, loop, raise any
 
 - the router's ``route()`` and ``on_response()`` run on worker threads, never on the
   proxy's event loop, with a time budget: a slow call delays only its own request, and
-  past the budget the client gets a 500 naming the router. Calls for different requests
+  past the budget the client gets a 500 naming the router and the call is stopped (a
+  router that loops forever would hold the GIL for good). Calls for different requests
   may run side by side, as in a balancer with several threads (HAProxy's ``nbthread``);
   the GIL keeps a single dict or list operation whole;
 - any exception, ``BaseException`` included, becomes that 500; nothing reaches the loop;
@@ -21,6 +22,7 @@ answer at once without blocking: they run inline, which costs nothing per reques
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import queue
 import threading
@@ -126,50 +128,92 @@ def _where(exc: BaseException) -> str:
     return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name}"
 
 
+class RouterTimeout(BaseException):
+    """Raised inside a router call that ran past its budget, to stop it.
+
+    A BaseException, so that a router's own ``except Exception`` does not swallow it.
+    """
+
+
 class _Workers:
     """Daemon threads that run calls and hand the results to an event loop's futures.
 
-    A thread is added when every thread is busy (a router stuck past its budget keeps its
-    thread), up to ``most``; past that, calls wait their turn (and their budget runs).
-    Daemon threads: a router that never returns cannot keep Python from exiting.
+    A thread is added when every thread is busy, up to ``most``; past that, calls wait their
+    turn (and their budget runs). A call past its budget is stopped by :meth:`interrupt`,
+    which raises :class:`RouterTimeout` in its thread (CPython's ``PyThreadState_SetAsyncExc``,
+    the one way to stop a thread): a router looping forever would otherwise keep a thread,
+    and the GIL, busy for good. Code blocked in C (a ``time.sleep``, a socket read) is
+    stopped when it returns to Python. Daemon threads: no router keeps Python from exiting.
     """
 
     def __init__(self, most: int = 32):
         self.most = most
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._threads = self._idle = 0
+        self._waiting = 0                                   # calls queued, not yet taken
+        self._running: dict[int, asyncio.Future] = {}       # thread ident -> the call it runs
         self.started: list[threading.Thread] = []
 
     def submit(self, loop: asyncio.AbstractEventLoop, fn, *args) -> asyncio.Future:
         """Run ``fn(*args)`` on a worker; a future of ``loop`` gets its result (``fn`` must not raise)."""
         future = loop.create_future()
         with self._lock:
-            if self._idle == 0 and self._threads < self.most:
-                self._threads += 1
-                self._idle += 1
+            self._waiting += 1
+            if len(self._running) + self._waiting > len(self.started) and len(self.started) < self.most:
                 thread = threading.Thread(target=self._work, daemon=True, name="stickylab-router")
                 thread.start()
                 self.started.append(thread)
-            self._idle -= 1
         self._jobs.put((loop, future, fn, args))
         return future
 
+    def interrupt(self, future: asyncio.Future) -> bool:
+        """Stop the call that was to answer ``future``, if a thread still runs it; True if one did."""
+        with self._lock:
+            for ident, running in self._running.items():
+                if running is future:
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident),
+                                                               ctypes.py_object(RouterTimeout))
+                    return True
+        return False
+
+    def busy(self) -> int:
+        """Threads running a call now."""
+        return len(self._running)
+
     def stop(self) -> None:
-        """Let every idle thread end (one stuck in a router ends when the router returns)."""
-        for _ in range(self._threads):
+        """Let every idle thread end (one in a router ends when the router returns or is stopped)."""
+        for _ in self.started:
             self._jobs.put(None)
 
     def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            loop, future, fn, args = job
-            result = fn(*args)
-            with self._lock:
-                self._idle += 1
+        ident = threading.get_ident()
+        while True:
             try:
-                loop.call_soon_threadsafe(_settle, future, result)
-            except RuntimeError:        # the loop is closed: nobody waits for this answer
-                pass
+                if not self._one(ident):
+                    return
+            except RouterTimeout:       # it came as the call was ending: nothing left to stop
+                with self._lock:
+                    self._running.pop(ident, None)
+
+    def _one(self, ident: int) -> bool:
+        """Run the next call; False when told to stop."""
+        job = self._jobs.get()
+        if job is None:
+            return False
+        loop, future, fn, args = job
+        with self._lock:
+            self._waiting -= 1
+            self._running[ident] = future
+        try:
+            result = fn(*args)
+        finally:
+            with self._lock:
+                self._running.pop(ident, None)
+        try:
+            loop.call_soon_threadsafe(_settle, future, result)
+        except RuntimeError:        # the loop is closed: nobody waits for this answer
+            pass
+        return True
 
 
 def _settle(future: asyncio.Future, result) -> None:
@@ -218,8 +262,9 @@ class RouterGuard:
             loop = asyncio.get_running_loop()
             try:
                 answer = self._workers.submit(loop, _call, fn, *args)
-                kind, value = await asyncio.wait_for(answer, self.timeout)
+                kind, value = await asyncio.wait_for(asyncio.shield(answer), self.timeout)
             except TimeoutError:
+                self._workers.interrupt(answer)
                 raise self.failure(500, f"router {self.label()!r}.{what} took longer than "
                                    f"{self.timeout:g} s (a router must answer at once; it runs off "
                                    "the proxy's loop, so only this request waited)", request) from None
@@ -267,5 +312,9 @@ class RouterGuard:
         self._workers.stop()
 
     def threads(self) -> int:
-        """The worker threads still alive (one stuck in a slow router ends when the router returns)."""
+        """The worker threads still alive."""
         return sum(t.is_alive() for t in self._workers.started)
+
+    def busy(self) -> int:
+        """The worker threads running a call of the router now."""
+        return self._workers.busy()
