@@ -158,6 +158,15 @@ def test_an_event_label_lies_under_the_data(ax, runs):
     assert instances and all(label.get_zorder() < ln.get_zorder() for ln in instances)
 
 
+def test_a_bar_label_follows_its_bar_when_redrawn_in_place(ax):
+    """Redrawn in place, each bar's value is written on its new top, not where the old bar ended."""
+    live = inplace.LiveAxes([ax])                        # as a dashboard's panel
+    viz.plot_key_movement(ax, ["mod N", "ring"], [0.8, 0.2], ideal=[0.2, 0.2])
+    viz.plot_key_movement(ax, ["mod N", "ring"], [0.75, 0.27], ideal=[0.25, 0.25])
+    assert [t.get_position()[1] for t in ax.texts] == [0.75, 0.27]
+    assert [t.get_text() for t in ax.texts] == ["75%", "27%"] and ax in live
+
+
 def test_as_results_rejects_what_is_not_a_result():
     with pytest.raises(TypeError, match="Result"):
         viz.as_results({"a": 1})

@@ -33,3 +33,4 @@ def update_labelled_bars(kept: LabelledBars, values: Sequence[float], fmt: Calla
         bar.set_height(v)
         note.set_text(fmt(v))
         note.xy = (bar.get_x() + bar.get_width() / 2, v)
+        note.set_position(note.xy)      # the text itself: an Annotation's xy moves only its anchor

@@ -173,6 +173,7 @@ def plot_arc_shares(ax, ring, title: str | None = None):
             bar.set_height(v)
             note.set_text(f"{v:.0%}")
             note.xy = (bar.get_x() + bar.get_width() / 2, v)
+            note.set_position(note.xy)      # the text itself, not only its anchor
         ax.set_ylim(0, steady_top(ax, top, True))
         ax.set_title(title or ax.get_title())
         return ax
