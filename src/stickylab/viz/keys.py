@@ -38,7 +38,8 @@ def plot_key_movement(ax, labels: Sequence[str], moved: Sequence[float],
     if ideal is not None:
         marks = ax.scatter(labels, list(ideal), marker="_", s=900, color="k", zorder=3,
                            label="the least that must move")
-        legend(ax, loc="upper right", fontsize=8)      # above 100 %, where no bar reaches
+        legend(ax, loc="upper right", fontsize=8,      # above 100 %, where no bar reaches;
+               markerscale=0.5)                        # the bar-wide mark fits beside its words
     ax.set_ylim(0, 1.35)
     ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.yaxis.set_major_formatter(percent_label)
