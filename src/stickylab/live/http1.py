@@ -92,10 +92,12 @@ class ClientSide(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._parser = httptools.HttpRequestParser(self)
         self._queue: deque[Incoming] = deque()
-        self._busy = self._closing = False
+        self._busy = self._closing = self._paused = False
         self._last = b""                # a refusal to write once the answers owed are written
         self._lingering = 0             # bytes still read and dropped after a refusal
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None      # when the wait now running ends (loop time)
+        self._then = None                         # what to do then
         self._reset()
 
     def _reset(self) -> None:
@@ -113,6 +115,7 @@ class ClientSide(asyncio.Protocol):
         Past ``most`` open connections (HAProxy's ``maxconn``) a new one gets a 503 and is closed.
         """
         self.transport = transport
+        self._loop = asyncio.get_running_loop()
         peer = transport.get_extra_info("peername")
         self.peer = peer[0] if peer else ""
         if len(self.connections) >= self.most:
@@ -126,15 +129,36 @@ class ClientSide(asyncio.Protocol):
         self.connections.discard(self)
         self._closing = True
         self._disarm()
-
-    def _arm(self, seconds: float, then) -> None:
-        self._disarm()
-        self._timer = asyncio.get_running_loop().call_later(seconds, then)
-
-    def _disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _arm(self, seconds: float, then) -> None:
+        """Call ``then`` in ``seconds`` unless disarmed or armed again before.
+
+        One timer serves every wait of the connection: it is moved when it would ring too late,
+        or rings early and finds a later deadline, not once per request (a keep-alive connection
+        serves thousands).
+        """
+        self._deadline, self._then = self._loop.time() + seconds, then
+        if self._timer is not None and self._timer.when() > self._deadline:
+            self._timer.cancel()
+            self._timer = None
+        if self._timer is None:
+            self._timer = self._loop.call_at(self._deadline, self._ring)
+
+    def _disarm(self) -> None:
+        self._deadline = None
+
+    def _ring(self) -> None:
+        self._timer = None
+        if self._deadline is None:
+            return
+        if self._loop.time() < self._deadline:
+            self._timer = self._loop.call_at(self._deadline, self._ring)
+            return
+        self._deadline, then = None, self._then
+        then()
 
     def _idle_too_long(self) -> None:
         """An idle connection, or a head that did not arrive in time: closed without an answer."""
@@ -226,7 +250,10 @@ class ClientSide(asyncio.Protocol):
             raise _Refused(417, f"Expect: {expect[:40]!r} is not supported")
         if expect == "100-continue" and not self._busy:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        self._arm(self.client_timeout, self._body_too_slow)
+        if length != "0" or any(k.lower() == "transfer-encoding" for k, _ in self._headers):
+            self._arm(self.client_timeout, self._body_too_slow)        # a body follows
+        else:
+            self._disarm()
 
     def on_body(self, body: bytes) -> None:
         """A piece of the request body."""
@@ -245,6 +272,9 @@ class ClientSide(asyncio.Protocol):
         self._queue.append(incoming)
         if not self._busy:
             self._next()
+        elif not self._paused:          # pipelined: read no more until the answers catch up
+            self._paused = True
+            self.transport.pause_reading()
 
     # -- answering, in order ---------------------------------------------------------------------------------
     def _next(self) -> None:
@@ -258,8 +288,7 @@ class ClientSide(asyncio.Protocol):
                 self._arm(self.keepalive_timeout, self._idle_too_long)
             return
         self._busy = True
-        self.transport.pause_reading()
-        asyncio.get_running_loop().create_task(self._serve(self._queue.popleft()))
+        self._loop.create_task(self._serve(self._queue.popleft()))
 
     async def _serve(self, incoming: Incoming) -> None:
         try:
@@ -274,7 +303,9 @@ class ClientSide(asyncio.Protocol):
         if close or not incoming.keep_alive:
             self._closing = True
             self._queue.clear()
-        self.transport.resume_reading()
+        if self._paused and not self._queue:
+            self._paused = False
+            self.transport.resume_reading()
         self._next()
 
 
@@ -331,7 +362,11 @@ class BackendSide(asyncio.Protocol):
         self._waiter: asyncio.Future | None = None
 
     def connection_made(self, transport) -> None:
+        """Connected: one parser reads every answer on this connection."""
         self.transport = transport
+        self._loop = asyncio.get_running_loop()
+        self._parser = httptools.HttpResponseParser(self)
+        self._parser.set_dangerous_leniencies(lenient_headers=True)     # control characters: see on_header
 
     def connection_lost(self, exc) -> None:
         self.closed = True
@@ -347,9 +382,7 @@ class BackendSide(asyncio.Protocol):
 
     def send(self, data: bytes, head: bool = False) -> asyncio.Future:
         """Send a request; a future of its :class:`Reply` (``head``: it answers a HEAD, without a body)."""
-        self._waiter = asyncio.get_running_loop().create_future()
-        self._parser = httptools.HttpResponseParser(self)
-        self._parser.set_dangerous_leniencies(lenient_headers=True)
+        self._waiter = self._loop.create_future()
         self._head, self._got, self._size, self._until_eof = head, 0, 0, False
         self._complete_head = False
         self._reply: Reply | None = None
