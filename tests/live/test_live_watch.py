@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+
+import numpy as np
 import pytest
 
 pytest.importorskip("aiohttp", reason="the live lab needs aiohttp (pip install '.[live]')")
@@ -58,16 +62,74 @@ def test_a_kill_logs_out_exactly_its_users_and_a_shared_store_nobody():
         assert after and not [r for r in after if r[3] == LOST], "a shared store loses nobody"
 
 
-def test_a_failed_button_says_why_and_the_traffic_goes_on():
+def _points_hidden(dash) -> list:
+    """Data points drawn inside a legend's box or a press's label (in pixels), on either panel."""
+    dash.fig.canvas.draw()
+    hidden = []
+    for ax in (dash.ax_load, dash.ax_bad):
+        boxes = [ax.get_legend().get_window_extent()] + [t.get_window_extent() for t in ax.texts]
+        assert len(boxes) > 1, "the presses are labelled"
+        for line in ax.get_lines():
+            if line.get_label().startswith("_"):        # the presses' dotted lines
+                continue
+            xy = ax.transData.transform(np.column_stack(line.get_data()))
+            hidden += [(line.get_label(), p) for p in xy for box in boxes if box.contains(*p)]
+    return hidden
+
+
+def test_a_failed_button_says_why_until_the_next_press_and_the_picked_backend_stays_picked():
     with LiveDashboard(users=4, think=0.05) as dash:
         dash.backend.value = dash.lab.ever[0]
         dash.press("kill").result(20)
         with pytest.raises(ValueError, match="not running"):
             dash.press("kill").result(20)
-        assert "not running" in dash.error and "not running" in dash.status.value
+        with pytest.raises(ValueError, match="backend i0 is not running"):
+            dash.press("stop").result(20)
         before = len(dash.traffic.records)
-        dash.wait(0.5)
+        dash.wait(0.5)                                   # a redraw keeps the error on the status line
         assert len(dash.traffic.records) > before
+        assert "not running" in dash.error and "backend i0 is not running" in dash.status.value
+        assert "<b>i0</b> down" in dash.status.value
+        dash.backend.value = dash.lab.ever[2]
+        dash.press("add").result(30)
+        assert dash.error is None and "not running" not in dash.status.value
+        assert dash.backend.options == ("i0", "i1", "i2", "i3") and dash.backend.value == "i2"
+        # The legends and the presses' labels hide no data, even at the top left of the window.
+        dash.traffic.stop()
+        dash.traffic.t0 -= 40.0                          # 40 s of made-up traffic: a burst first
+        dash.traffic.records.clear()
+        for second in range(10, 40):
+            many = 100 if second == 10 else 10
+            dash.traffic.records.extend((second + 0.5, 0, "i0", LOST if second < 12 else OK)
+                                        for _ in range(many))
+        dash.actions = [(10.2, "kill", "i1"), (10.9, "restart", "i1"), (25.0, "add", "")]
+        dash.refresh()
+        assert _points_hidden(dash) == []
+
+
+def test_the_redraws_go_on_after_the_store_changes_and_a_new_dashboard_closes_the_last():
+    async def watch(dash):
+        dash.auto_refresh(every=0.1)
+        await asyncio.wrap_future(dash.press("store", "sqlite"))
+        pictures = set()
+        for _ in range(10):
+            await asyncio.sleep(0.15)
+            pictures.add(bytes(dash.image.value))
+        return pictures
+
+    first = LiveDashboard(users=2, think=0.05)
+    try:
+        pictures = asyncio.run(watch(first))
+        assert first.lab.store == "sqlite" and len(pictures) >= 3
+        assert "<b>i0</b> up" in first.status.value
+        pids = list(first.lab.pids().values())
+        with LiveDashboard(users=2, think=0.05, seed=1) as second:
+            assert first.lab._loop is None and first.lab.pids() == {}
+            assert not [p for p in pids if os.path.exists(f"/proc/{p}")]
+            assert second.lab.status() == {"i0": "up", "i1": "up", "i2": "up"}
+        assert "closed" in first.status.value
+    finally:
+        first.close()
 
 
 def test_traffic_stops_and_the_lab_closes_with_it():

@@ -25,10 +25,12 @@ import time
 import aiohttp
 import ipywidgets as w
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .. import viz
 from ..browser import Browser
-from ..viz import render
+from ..viz import nice_ceiling, render
+from ..viz.style import legend
 from .lab import Lab
 from .stores import STORES, redis_available
 from .traffic import client, exchange, loopback_address, many_loopback_addresses, take
@@ -36,6 +38,8 @@ from .traffic import client, exchange, loopback_address, many_loopback_addresses
 __all__ = ["LiveDashboard", "Traffic"]
 
 OK, LOST, FAILED = "ok", "lost", "failed"
+_HEADROOM = 1.6        # a y axis this many times the data's peak: the top band holds the legend and labels
+_LABELS_AT = 0.84      # the presses' labels hang from here (axes fraction), under the legend, over the data
 
 
 class Traffic:
@@ -72,6 +76,8 @@ class Traffic:
     def start(self) -> Traffic:
         """Start the browsers on the lab's own loop; return self."""
         if self._future is None or self._future.done():
+            if self._future is None:
+                self.t0 = time.monotonic()         # the clock starts with the first start
             self._running = True
             self._future = asyncio.run_coroutine_threadsafe(self._run(), self.lab._loop)
         return self
@@ -151,7 +157,12 @@ class LiveDashboard:
         window: seconds of history drawn.
         drain_timeout: seconds **Remove** drains a backend before it stops it (these browsers
             never log out, so a drain with sessions in memory always lasts that long).
+
+    One dashboard runs at a time: opening one closes the one opened before, so a notebook cell
+    run again does not leave the last one's browsers and backends running behind it.
     """
+
+    _latest: LiveDashboard | None = None
 
     ACTIONS = ("kill", "stop", "continue", "restart", "drain", "remove")
 
@@ -165,12 +176,19 @@ class LiveDashboard:
         self.router, self.instances, self.window = router, instances, float(window)
         self.drain_timeout = float(drain_timeout)
         self._traffic_args = {"users": users, "think": think, "seed": seed}
-        self.lab = Lab(router, instances, store=store).start()
-        self.traffic = Traffic(self.lab, **self._traffic_args).start()
+        self.lab = Lab(router, instances, store=store)                 # both check their arguments
+        self.traffic = Traffic(self.lab, **self._traffic_args)
+        if LiveDashboard._latest is not None:
+            LiveDashboard._latest.close()
+        self.lab.start()
+        self.traffic.start()
+        LiveDashboard._latest = self
         self.actions: list[tuple[float, str, str]] = []     # (time, action, backend)
         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="stickylab-watch")
         self._task: asyncio.Task | None = None
         self.error: str | None = None          # what the last button press raised, if anything
+        self._doing: str | None = None         # the press under way, if any
+        self._closed = False
         self._store_asked = store
         self._build()
         self.refresh()
@@ -190,6 +208,7 @@ class LiveDashboard:
                                 layout={"width": "14em"})
         self.store.observe(self._store_picked, names="value")
         self.status = w.HTML()
+        self.status.add_class("sl-live-status")
         self.widget = w.VBox([w.HBox([self.backend, *self.buttons.values()]),
                               w.HBox([self.store, self.status]), self.image])
 
@@ -200,27 +219,72 @@ class LiveDashboard:
 
     # -- the picture ---------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Draw the last ``window`` seconds and the backends' states now."""
+        """Draw the last ``window`` seconds, and the backends' states with what a button is doing or said."""
         seconds, served, lost, failed = self.traffic.per_second(self.window, self.lab.ever)
+        seconds = seconds + 1         # each second's count at its end: what a press causes comes after it
+        end = max(float(seconds[-1]) if seconds.size else 0.0, self.window)
+        span = (end - self.window, end)              # the axis holds still: the data fill it from the left
         self.ax_load.clear()
         for k, (iid, counts) in enumerate(served.items()):
-            self.ax_load.plot(seconds, counts, color=viz.instance_color(k), label=iid, marker=".")
-        self.ax_load.set(title="Requests served per second, by backend", xlabel="seconds", ylabel="requests")
-        self.ax_load.legend(loc="upper left", fontsize=8, ncols=len(served))
+            self.ax_load.plot(seconds, counts, color=viz.instance_color(k), label=iid, marker=".", zorder=3)
+        peak = max((float(c.max(initial=0)) for c in served.values()), default=0.0)
+        self._frame(self.ax_load, "Requests served per second, by backend", span, peak, len(served))
         self.ax_bad.clear()
-        self.ax_bad.plot(seconds, lost, color="tab:red", marker="o", label="logged out (session lost)")
-        self.ax_bad.plot(seconds, failed, color="black", marker="x", label="failed (no answer, 5xx)")
-        self.ax_bad.set(title="Per second: logouts and failures", xlabel="seconds", ylabel="requests")
-        self.ax_bad.legend(loc="upper left", fontsize=8)
-        for ax in (self.ax_load, self.ax_bad):
-            for t, name, iid in self.actions:
-                if seconds.size and t >= seconds[0]:
-                    ax.axvline(t, color="grey", linestyle=":")
-                    ax.annotate(f"{name} {iid}", (t, 1), xycoords=("data", "axes fraction"),
-                                fontsize=7, va="top", rotation=90)
+        bad = self.ax_bad
+        bad.plot(seconds, lost, color="tab:red", marker="o", label="logged out (session lost)", zorder=3)
+        bad.plot(seconds, failed, color="black", marker="x", label="failed (no answer, 5xx)", zorder=3)
+        peak = max(lost.max(initial=0), failed.max(initial=0))
+        self._frame(bad, "Per second: logouts and failures", span, peak, 2)
+        self._mark_actions(span[0])
         self.image.value = render.png(self.fig)
+        self._sync_backends()
+        self.status.value = self._status_line()
+
+    @staticmethod
+    def _frame(ax, title: str, span: tuple[float, float], peak: float, columns: int) -> None:
+        """Title, labels, whole-number axes, room above the data for the legend (one row of ``columns``)."""
+        top = nice_ceiling(max(peak, 1.0) * _HEADROOM)
+        ax.set(title=title, xlabel="seconds", ylabel="requests", xlim=span, ylim=(0, top))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+        if columns:
+            legend(ax, loc="upper left", fontsize=8, ncols=columns)
+
+    def _mark_actions(self, start: float) -> None:
+        """A dotted line at each button press since ``start``, labelled under the legend, above the data."""
+        shown = [(t, f"{name} {iid}".strip()) for t, name, iid in self.actions if t >= start]
+        for ax in (self.ax_load, self.ax_bad):
+            last, row = -np.inf, 0
+            for t, text in shown:
+                row = (row + 1) % 2 if t - last < self.window / 6 else 0   # close presses: two rows
+                last = t
+                ax.axvline(t, color="grey", linestyle=":", zorder=1)
+                ax.annotate(text, (t, _LABELS_AT), xycoords=("data", "axes fraction"), va="top",
+                            xytext=(3, -11 * row), textcoords="offset points", fontsize=8,
+                            color="dimgrey", zorder=1.9,
+                            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+
+    def _sync_backends(self) -> None:
+        """The backend drop-down lists the lab's backends; the one picked stays picked while it exists."""
+        if self.lab._loop is None:            # a new lab is starting
+            return
+        known = self.lab.status()
+        options = tuple(i for i in self.lab.ever if i in known)
+        if options != tuple(self.backend.options):
+            picked = self.backend.value
+            self.backend.options = options
+            if picked in options:
+                self.backend.value = picked
+
+    def _status_line(self) -> str:
+        """Each backend's state, then what the button pressed is doing, or what it failed with."""
         states = self.lab.status() if self.lab._loop is not None else {}
-        self.status.value = " · ".join(f"<b>{iid}</b> {state}" for iid, state in states.items())
+        line = " · ".join(f"<b>{iid}</b> {state}" for iid, state in states.items())
+        if self._doing:
+            line += f" &nbsp; <i>{html.escape(self._doing)}…</i>"
+        if self.error:
+            line += f"<br><span style='color:#b00'>{html.escape(self.error)}</span>"
+        return line
 
     def auto_refresh(self, every: float = 1.0) -> None:
         """Redraw every ``every`` seconds on the notebook's own loop (only inside a running kernel)."""
@@ -235,9 +299,12 @@ class LiveDashboard:
             self._task = loop.create_task(self._tick(every))
 
     async def _tick(self, every: float) -> None:
-        while self.lab._loop is not None:
+        while not self._closed:            # a new lab (another store) is drawn as the old one was
             await asyncio.sleep(every)
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception as error:     # shown, and the next second draws again
+                self.error = f"redraw failed: {type(error).__name__}: {error}"
 
     def wait(self, seconds: float) -> None:
         """Let the traffic run ``seconds`` (at most 120), then redraw (for a cell that must block)."""
@@ -258,6 +325,8 @@ class LiveDashboard:
             self._store_asked = value
             self.store.value = value               # the drop-down shows it (and does not ask again)
         self.actions.append((self.traffic.now(), action, iid or ""))
+        self._doing = f"{action} {iid or ''}".strip()
+        self.status.value = self._status_line()
         done = self._worker.submit(self._do, action, iid)
         done.add_done_callback(self._report)
         return done
@@ -267,16 +336,19 @@ class LiveDashboard:
             self.press("store", change["new"])
 
     def _report(self, done: concurrent.futures.Future) -> None:
+        """The press is done: its error (if any) stays on the status line until the next press ends."""
         error = done.exception()
         self.error = None if error is None else f"{type(error).__name__}: {error}"
-        if error is not None:
-            self.status.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
+        self._doing = None
+        self.status.value = self._status_line()
 
     def _do(self, action: str, iid: str) -> None:
         lab = self.lab
         if action == "kill":
             lab.kill(iid)
         elif action in ("stop", "continue"):
+            if iid not in lab.pids():
+                raise ValueError(f"backend {iid} is not running (Restart starts it)")
             os.kill(lab.pids()[iid], signal.SIGSTOP if action == "stop" else signal.SIGCONT)
         elif action == "restart":
             lab.restart(iid)
@@ -288,7 +360,7 @@ class LiveDashboard:
             lab.add()
         else:
             self._switch_store(iid)
-        self.backend.options = [i for i in self.lab.ever if i in self.lab.status()]
+        self._sync_backends()
 
     def _switch_store(self, store: str) -> None:
         self.traffic.stop()
@@ -298,7 +370,12 @@ class LiveDashboard:
         self.actions = [(0.0, "store", store)]
 
     def close(self) -> None:
-        """Stop the traffic and the lab."""
+        """Stop the traffic and the lab; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if LiveDashboard._latest is self:
+            LiveDashboard._latest = None
         if self._task is not None:
             self._task.cancel()
         self.traffic.stop()
@@ -309,6 +386,7 @@ class LiveDashboard:
             except ProcessLookupError:
                 pass
         self.lab.close()
+        self.status.value = "<i>closed: its browsers and its lab are stopped</i>"
 
     def __enter__(self) -> LiveDashboard:
         return self
