@@ -146,7 +146,7 @@ def wrk(port: int, script: Path, args, scheme: str = "http", connections: int | 
     """One wrk run: req/s, p50 and p99 in ms, and the count of non-2xx answers."""
     load = [f"-t{args.threads}", f"-c{connections or args.connections}", f"-d{args.seconds:g}s"]
     if connections == 1:
-        load = ["-t1", "-c1", f"-d{max(1.0, args.seconds / 2):g}s"]
+        load = ["-t1", "-c1", f"-d{max(1, args.seconds // 2)}s"]
     out = subprocess.run(["wrk", *load, "--latency", "-s", str(script), f"{scheme}://127.0.0.1:{port}/app"],
                          capture_output=True, text=True, check=True).stdout
     if "Latency Distribution" not in out:
@@ -192,7 +192,7 @@ def targets(tmp: Path, args, running: list) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=int, default=5, help="of each wrk run (whole seconds, as in wrk)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
