@@ -260,14 +260,15 @@ class RouterGuard:
         """``fn(*args)``'s result, inline or on a worker within the budget; RouterFailure if it fails."""
         if self.isolated:
             loop = asyncio.get_running_loop()
-            try:
-                answer = self._workers.submit(loop, _call, fn, *args)
-                kind, value = await asyncio.wait_for(asyncio.shield(answer), self.timeout)
-            except TimeoutError:
+            answer = self._workers.submit(loop, _call, fn, *args)
+            timer = loop.call_later(self.timeout, _settle, answer, ("late", None))
+            kind, value = await answer
+            timer.cancel()
+            if kind == "late":
                 self._workers.interrupt(answer)
                 raise self.failure(500, f"router {self.label()!r}.{what} took longer than "
                                    f"{self.timeout:g} s (a router must answer at once; it runs off "
-                                   "the proxy's loop, so only this request waited)", request) from None
+                                   "the proxy's loop, so only this request waited)", request)
         else:
             kind, value = _call(fn, *args)
         if kind == "ok":
