@@ -121,8 +121,10 @@ class Proxy:
         client_timeout: seconds a client has to send its whole body (HAProxy ``timeout
             http-request``); a slower one gets a 408.
         keepalive_timeout: seconds an idle client connection, or one that has not finished
-            its request line and headers, stays open (nginx's ``keepalive_timeout`` is 75 s;
-            HAProxy's ``timeout http-keep-alive`` is often a few seconds).
+            its request line and headers, stays open (nginx's ``keepalive_timeout`` is 75 s).
+            Longer than clients keep an idle connection (aiohttp's client: 15 s), so that the
+            client, not the proxy, closes it: a connection closed by the server just as the
+            client reuses it fails that request.
         router_timeout: seconds a call of the router may take (see :class:`~.guard.RouterGuard`).
         isolate_router: run the router off the event loop; None: every router but the package's own.
         tls: an :class:`ssl.SSLContext` to serve HTTPS with (None: plain HTTP).
@@ -135,7 +137,7 @@ class Proxy:
     def __init__(self, router: Router | str, backends: dict[str, str] | None = None, *,
                  host: str = "127.0.0.1", port: int = 0, health_interval: float = 0.5, fall: int = 3,
                  check_timeout: float = 2.0, retries: int = 1, timeout: float = 10.0,
-                 client_timeout: float = 10.0, keepalive_timeout: float = 15.0, router_timeout: float = 2.0,
+                 client_timeout: float = 10.0, keepalive_timeout: float = 30.0, router_timeout: float = 2.0,
                  isolate_router: bool | None = None, tls: ssl.SSLContext | None = None,
                  access_log: int = 1000, reuse_port: bool = False, max_connections: int = 4096):
         for name, value in (("health_interval", health_interval), ("check_timeout", check_timeout),
