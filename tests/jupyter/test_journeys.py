@@ -11,6 +11,9 @@ Chromium at a laptop's 1366x768:
   lost sessions show) and its slider scrubs it, with the counts Python computes from the same run;
 - lesson 10: Run All, then a click on the touchable ring adds a node, a drag moves one and a click
   removes one, and the keys it says moved are the ones the package's ring moves;
+- lesson 11: Run All, then the live dashboard redraws by itself while no cell runs, its Kill
+  button takes a backend down and logs its users out, a failed button says why, Add starts a
+  backend and the store drop-down starts a new lab;
 - an exercise: a correct answer passes nbgrader's Validate button, a wrong one fails it, with
   the test's message;
 - the class: the instructor generates and releases in the Formgrader, the learner fetches and
@@ -61,6 +64,7 @@ LESSON = "course/02_what_sticky_sessions_are.ipynb"
 EVENTS_LESSON = "course/03_cookie_affinity.ipynb"        # a dashboard with failure buttons
 FLOW_LESSON = "course/07_tradeoffs.ipynb"                 # the request-flow view, opening on a crash
 RING_LESSON = "course/10_beyond_sticky.ipynb"             # the touchable ring
+LIVE_LESSON = "course/11_real_traffic.ipynb"              # the live lab's dashboard, under real traffic
 EXERCISE = "01_stateless_vs_sticky"
 CLASS_ASSIGNMENT = "05_stick_table"
 # A FirstSticky that remembers clients but sends every new one to the same instance.
@@ -526,6 +530,111 @@ def test_the_touchable_ring_adds_moves_and_removes_nodes_and_the_keys_that_move_
     assert ring.locator("circle.sl-moved").count() == 0
     no_widget_errors(notebook)
     assert not page.js_errors, page.js_errors
+
+
+def _kernel_says(page, notebook, below: str, code: str, token: str) -> str:
+    """Add a cell under the one showing ``below``, run ``code`` in it; the output line with ``token``."""
+    _cell_with(notebook, below).locator(".jp-InputArea-prompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    said = notebook.locator(".jp-OutputArea-output", has_text=token).last
+    said.wait_for(timeout=60_000)
+    return said.inner_text().strip()
+
+
+def _states(status) -> dict[str, str]:
+    return dict(re.findall(r"\b(i\d+) (up|down|draining)\b", status.inner_text()))
+
+
+def _until(page, what: str, done, seconds: float = 30.0):
+    """Poll ``done()`` until it gives a true value; that value (bounded in time)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = done()
+        if value:
+            return value
+        page.wait_for_timeout(200)
+    raise AssertionError(f"{what}: not after {seconds:.0f} s")
+
+
+def _redraws(page, notebook, image, seconds: float) -> int:
+    """How many different pictures ``image`` shows in ``seconds``, while every cell is idle."""
+    indicator = notebook.locator(".jp-Notebook-ExecutionIndicator")
+    seen, deadline = {image.get_attribute("src")}, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        assert indicator.get_attribute("data-status") == "idle", "a cell is running"
+        seen.add(image.get_attribute("src"))
+    return len(seen) - 1
+
+
+def test_the_live_dashboard_redraws_by_itself_and_its_buttons_break_a_real_lab(page, lab):
+    notebook = run_lesson(page, lab, LIVE_LESSON)
+    output = _cell_with(notebook, "live.LiveDashboard(").locator(".jp-OutputArea")
+    output.scroll_into_view_if_needed()
+    image, status = output.locator("img.widget-image"), output.locator(".sl-live-status")
+    image.wait_for()
+    readable(image)
+    for control in output.locator("button.widget-button, .widget-dropdown").all():
+        box = control.bounding_box()
+        assert box["x"] + box["width"] <= VIEWPORT["width"], f"{control.inner_text()!r} is off screen"
+
+    # No cell runs, and the chart still moves: the kernel's loop redraws it every second.
+    assert _redraws(page, notebook, image, 4.0) >= 2
+
+    # Kill a backend that is up: the status line says it is down, and its users are logged out.
+    victim = next(iid for iid, state in _states(status).items() if state == "up")
+    backend = output.locator(".widget-dropdown", has_text="backend").locator("select")
+    backend.select_option(victim)
+    button = {name: output.locator("button.widget-button", has_text=re.compile(rf"^\s*{name}\s*$"))
+              for name in ("Kill", "Add")}
+    button["Kill"].click()
+    _until(page, f"{victim} down in the status line", lambda: _states(status).get(victim) == "down")
+    assert _redraws(page, notebook, image, 2.5) >= 1
+    said = _kernel_says(page, notebook, "killed under traffic", (
+        "t = max(t for t, action, _ in dash.actions if action == 'kill')\n"
+        "s, _, lost, _ = dash.traffic.per_second(dash.window, dash.lab.ever)\n"
+        "print(f\"kernel: lost={sum(r[3] == 'lost' for r in dash.traffic.since(t))} \"\n"
+        "      f\"drawn={int(lost[s >= int(t)].sum())} error={dash.error}\")"), "kernel: lost=")
+    lost, drawn = map(int, re.search(r"lost=(\d+) drawn=(\d+) error=None", said).groups())
+    assert lost > 0 and drawn > 0, said      # the right-hand panel draws the logouts since the kill
+
+    # Kill it again: the error line says why, and stays while the chart redraws.
+    output.scroll_into_view_if_needed()
+    button["Kill"].click()
+    _until(page, "the error line", lambda: "is not running" in status.inner_text())
+    assert _redraws(page, notebook, image, 2.5) >= 1
+    assert f"backend {victim} is not running" in status.inner_text()
+    page.screenshot(path=str(SHOTS / "live_dashboard_kill.png"))     # the logouts and the error line
+
+    # Add: one more backend, in the drop-down and the status line; the error line is gone.
+    before = backend.locator("option").all_inner_texts()
+    button["Add"].click()
+    new = f"i{len(before)}"
+    _until(page, f"{new} in the drop-down", lambda: new in backend.locator("option").all_inner_texts())
+    _until(page, f"{new} up", lambda: _states(status).get(new) == "up")
+    assert "not running" not in status.inner_text() and backend.input_value() == victim   # still picked
+
+    # Another store: a new lab, with the three backends the dashboard was opened with.
+    fresh = {"i0": "up", "i1": "up", "i2": "up"}
+    output.locator(".widget-dropdown", has_text="store").locator("select").select_option("sqlite")
+    _until(page, "the new lab's backends in the status line", lambda: _states(status) == fresh, 90.0)
+    assert backend.locator("option").all_inner_texts() == list(fresh)
+    assert _redraws(page, notebook, image, 3.0) >= 2, "the chart stopped after the store changed"
+
+    # dash.close() stops the traffic and every process of the lab.
+    said = _kernel_says(page, notebook, "killed under traffic", (
+        "import os\npids = list(dash.lab.pids().values())\ndash.close()\n"
+        "print(f\"kernel: store={dash.lab.store} pids={len(pids)} \"\n"
+        "      f\"alive={[p for p in pids if os.path.exists(f'/proc/{p}')]}\")"), "kernel: store=")
+    assert re.fullmatch(r"kernel: store=sqlite pids=3 alive=\[\]", said), said
+    assert "closed" in status.inner_text()
+    no_widget_errors(notebook)
+    assert not page.js_errors, page.js_errors
+    output.scroll_into_view_if_needed()
 
 
 def _fill(page, cell, code: str) -> None:

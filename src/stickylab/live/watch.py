@@ -328,17 +328,17 @@ class LiveDashboard:
         self._doing = f"{action} {iid or ''}".strip()
         self.status.value = self._status_line()
         done = self._worker.submit(self._do, action, iid)
-        done.add_done_callback(self._report)
+        done.add_done_callback(lambda done, what=self._doing: self._report(done, what))
         return done
 
     def _store_picked(self, change) -> None:
         if change["new"] != self._store_asked:
             self.press("store", change["new"])
 
-    def _report(self, done: concurrent.futures.Future) -> None:
+    def _report(self, done: concurrent.futures.Future, what: str) -> None:
         """The press is done: its error (if any) stays on the status line until the next press ends."""
         error = done.exception()
-        self.error = None if error is None else f"{type(error).__name__}: {error}"
+        self.error = None if error is None else f"{what} failed: {type(error).__name__}: {error}"
         self._doing = None
         self.status.value = self._status_line()
 
