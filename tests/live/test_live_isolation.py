@@ -237,3 +237,28 @@ def test_the_router_threads_end_when_the_router_is_replaced_or_the_proxy_stops()
         await settle(second)
         assert second.threads() == 0
     run(go())
+
+
+class RemovesWhileRouting(sl.Router):
+    """Takes i1 out of the proxy while it decides, then names it (the lab removing a backend meanwhile)."""
+
+    def __init__(self):
+        self.proxy = None
+
+    def route(self, request, pool):
+        if "i1" in self.proxy.members:
+            self.proxy.loop.call_soon_threadsafe(self.proxy.remove, "i1")
+            time.sleep(0.2)
+            return "i1"
+        return pool.healthy[0]
+
+
+def test_a_backend_removed_while_the_router_decides_is_routed_again():
+    async def go():
+        router = RemovesWhileRouting()
+        async with stack(router, 2) as proxy:
+            proxy.loop = asyncio.get_running_loop()
+            router.proxy = proxy
+            status, headers, _ = await get(proxy.url, "/login")
+            assert status == 200 and headers["X-Instance"] == "i0" and "i1" not in proxy.members
+    run(go())

@@ -279,13 +279,13 @@ class RouterGuard:
                            f"{cut(str(value), 300)} (at {_where(value)}) while routing {request!r}",
                            request, value)
 
-    async def route(self, request: Request, pool: ReadOnlyPool, backends) -> str:
-        """The router's choice for ``request``, checked to be one of ``backends``."""
+    async def route(self, request: Request, pool: ReadOnlyPool) -> str:
+        """The router's choice for ``request``, checked to be a member of the ``pool`` it was handed."""
         iid = await self._run("route", request, self.router.route, request, pool)
         if type(iid) is not str:
             raise self.failure(500, f"router {self.label()!r} returned {cut(repr(iid))}, which is not an "
                                f"instance id (a string such as 'i0'), for {request!r}", request)
-        if iid not in backends:
+        if iid not in pool.members:
             raise RouterFailure(400, f"router {self.label()!r} chose {iid[:40]!r}, which is not a backend "
                                 "of this proxy (a cookie or header of the request named it?)")
         return iid

@@ -312,7 +312,7 @@ class Proxy:
 
     async def route(self, request: Request) -> str:
         """The router's choice, checked; RouterFailure says what went wrong and with which request."""
-        return await self.guard.route(request, self.view, self.members)
+        return await self.guard.route(request, self.view)
 
     async def handle(self, incoming: Incoming) -> tuple[bytes, bool]:
         """Serve one client request through the router and a backend: the answer's bytes, and close?"""
@@ -330,7 +330,11 @@ class Proxy:
                 iid = await self.route(request)
             except RouterFailure as exc:
                 return self._page(incoming, t0, exc.status, str(exc))
-            member = self.members[iid]
+            member = self.members.get(iid)
+            if member is None:                  # removed while the router was deciding
+                if attempt + 1 < attempts:
+                    continue
+                return self._page(incoming, t0, 503, f"backend {iid} was removed from the pool", iid)
             try:
                 reply = await self._forward(incoming, target, member)
             except (BackendDown, BackendUnreachable) as exc:      # never reached the backend
