@@ -413,10 +413,11 @@ class Proxy:
         if member is not None:
             member.received += len(reply.body)
             member.errors += reply.status >= 500
-        head = incoming.method == "HEAD" and length is not None and length.isdigit()
+        # A HEAD answer has no body but says how long the GET's would be: that length is kept.
+        head_only = incoming.method == "HEAD" and length is not None and length.isdigit()
         self._log(incoming, t0, reply.status, iid, len(reply.body))
         return response(reply.status, kept, reply.body, close=not incoming.keep_alive,
-                        length=int(length) if head else None), False
+                        length=int(length) if head_only else None), False
 
     def _page(self, incoming: Incoming, t0: float, status: int, text: str, iid: str | None = None,
               ) -> tuple[bytes, bool]:
