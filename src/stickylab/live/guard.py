@@ -29,6 +29,7 @@ import threading
 import time
 import traceback
 from collections import deque
+from typing import NamedTuple
 
 from ..model import NoHealthyInstance, Pool, Request
 from ..routers import Router
@@ -146,20 +147,28 @@ class _Workers:
     stopped when it returns to Python. Daemon threads: no router keeps Python from exiting.
     """
 
-    def __init__(self, most: int = 32):
-        self.most = most
+    def __init__(self, most: int = 32, stuck_most: int = 256):
+        self.most, self.stuck_most = most, stuck_most
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._waiting = 0                                   # calls queued, not yet taken
         self._running: dict[int, asyncio.Future] = {}       # thread ident -> the call it runs
+        self._stuck: set[int] = set()                       # threads whose call ran past its budget
         self.started: list[threading.Thread] = []
 
     def submit(self, loop: asyncio.AbstractEventLoop, fn, *args) -> asyncio.Future:
-        """Run ``fn(*args)`` on a worker; a future of ``loop`` gets its result (``fn`` must not raise)."""
+        """Run ``fn(*args)`` on a worker; a future of ``loop`` gets its result (``fn`` must not raise).
+
+        A thread whose call ran past its budget and was told to stop may be blocked in C code
+        (a ``time.sleep``, a lock) where no exception reaches it: it does not count towards
+        ``most``, so that other calls get threads of their own (up to ``stuck_most`` such threads).
+        """
         future = loop.create_future()
         with self._lock:
             self._waiting += 1
-            if len(self._running) + self._waiting > len(self.started) and len(self.started) < self.most:
+            alive = len(self.started)
+            if (len(self._running) + self._waiting > alive and alive - len(self._stuck) < self.most
+                    and len(self._stuck) < self.stuck_most):
                 thread = threading.Thread(target=self._work, daemon=True, name="stickylab-router")
                 thread.start()
                 self.started.append(thread)
@@ -173,6 +182,7 @@ class _Workers:
                 if running is future:
                     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident),
                                                                ctypes.py_object(RouterTimeout))
+                    self._stuck.add(ident)
                     return True
         return False
 
@@ -194,6 +204,7 @@ class _Workers:
             except RouterTimeout:       # it came as the call was ending: nothing left to stop
                 with self._lock:
                     self._running.pop(ident, None)
+                    self._stuck.discard(ident)
 
     def _one(self, ident: int) -> bool:
         """Run the next call; False when told to stop."""
@@ -209,6 +220,7 @@ class _Workers:
         finally:
             with self._lock:
                 self._running.pop(ident, None)
+                self._stuck.discard(ident)
         try:
             loop.call_soon_threadsafe(_settle, future, result)
         except RuntimeError:        # the loop is closed: nobody waits for this answer
@@ -221,12 +233,60 @@ def _settle(future: asyncio.Future, result) -> None:
         future.set_result(result)
 
 
+class _Raised(NamedTuple):
+    """What a router raised, described where it ran (its ``str()`` is the router's code too)."""
+
+    kind: str                # the exception's class name
+    text: str                # str() of it, cut to 300 characters
+    where: str               # file:line in function
+    no_backend: bool         # it is a NoHealthyInstance
+
+
 def _call(fn, *args):
-    """``("ok", fn(*args))``, or ``("raised", exc)`` for any exception at all."""
+    """``("ok", fn(*args))``, or ``("raised", _Raised)`` for any exception at all.
+
+    The exception is described here, not on the proxy's loop: its ``__str__`` is the
+    router's code as well, and may raise or sleep.
+    """
     try:
         return "ok", fn(*args)
     except BaseException as exc:        # noqa: BLE001 - a router's KeyboardInterrupt must not escape
-        return "raised", exc
+        return "raised", _describe(exc)
+
+
+def _describe(exc: BaseException) -> _Raised:
+    try:
+        text = cut(str(exc), 300)
+    except BaseException as error:      # noqa: BLE001 - a broken __str__ is the router's failure too
+        text = f"(its str() raised {type(error).__name__})"
+    return _Raised(type(exc).__name__, text, _where(exc), isinstance(exc, NoHealthyInstance))
+
+
+class _Odd(NamedTuple):
+    """A router's answer that is not a str, shown (its ``repr()`` is the router's code too)."""
+
+    shown: str
+
+
+def _route(route, request: Request, pool: ReadOnlyPool):
+    """``route(request, pool)`` if it is a str; else an :class:`_Odd` showing what it was."""
+    iid = route(request, pool)
+    if type(iid) is str:
+        return iid
+    try:
+        shown = cut(repr(iid))
+    except BaseException as error:      # noqa: BLE001 - a broken __repr__ is the router's failure too
+        shown = f"a {type(iid).__name__} (its repr() raised {type(error).__name__})"
+    return _Odd(shown)
+
+
+def _label_of(router: Router) -> str:
+    """``router.label()`` cut to 80 characters; its class name if that fails or is not a string."""
+    try:
+        label = router.label()
+    except BaseException:               # noqa: BLE001 - any failure of label() means: use the class name
+        label = None
+    return cut(label, 80) if type(label) is str else type(router).__name__
 
 
 class RouterGuard:
@@ -248,13 +308,30 @@ class RouterGuard:
         self.errors: deque[str] = deque(maxlen=100)
         self._workers = _Workers()
         self._logged: dict[str, float] = {}
+        self._label: str | None = None
 
     def label(self) -> str:
-        """The router's label; its class name if ``label()`` itself fails."""
-        kind, label = _call(self.router.label)
-        if kind == "ok" and isinstance(label, str):
-            return cut(label, 80)
-        return type(self.router).__name__
+        """The router's label; its class name if ``label()`` fails (or a learner's was not asked yet).
+
+        A learner's ``label()`` is its code like ``route()``: it is asked once, off the loop and
+        within the budget, when a failure must be named (:meth:`named`); this returns what it said.
+        """
+        if self._label is None and not self.isolated:
+            self._label = _label_of(self.router)
+        return self._label or type(self.router).__name__
+
+    async def named(self) -> str:
+        """The router's label for a failure's message, asked off the loop the first time."""
+        if self._label is None and self.isolated:
+            loop = asyncio.get_running_loop()
+            answer = self._workers.submit(loop, _label_of, self.router)
+            timer = loop.call_later(min(self.timeout, 1.0), _settle, answer, None)
+            label = await answer
+            timer.cancel()
+            if label is None:
+                self._workers.interrupt(answer)
+            self._label = label or type(self.router).__name__
+        return self.label()
 
     async def _run(self, what: str, request: Request, fn, *args):
         """``fn(*args)``'s result, inline or on a worker within the budget; RouterFailure if it fails."""
@@ -266,28 +343,28 @@ class RouterGuard:
             timer.cancel()
             if kind == "late":
                 self._workers.interrupt(answer)
-                raise self.failure(500, f"router {self.label()!r}.{what} took longer than "
+                raise self.failure(500, f"router {await self.named()!r}.{what} took longer than "
                                    f"{self.timeout:g} s (a router must answer at once; it runs off "
                                    "the proxy's loop, so only this request waited)", request)
         else:
             kind, value = _call(fn, *args)
         if kind == "ok":
             return value
-        if isinstance(value, NoHealthyInstance):
-            raise RouterFailure(503, f"no backend can take this request: {cut(str(value), 300)}")
-        raise self.failure(500, f"router {self.label()!r}.{what} raised {type(value).__name__}: "
-                           f"{cut(str(value), 300)} (at {_where(value)}) while routing {request!r}",
+        if value.no_backend:
+            raise RouterFailure(503, f"no backend can take this request: {value.text}")
+        raise self.failure(500, f"router {await self.named()!r}.{what} raised {value.kind}: "
+                           f"{value.text} (at {value.where}) while routing {request!r}",
                            request, value)
 
     async def route(self, request: Request, pool: ReadOnlyPool) -> str:
         """The router's choice for ``request``, checked to be a member of the ``pool`` it was handed."""
-        iid = await self._run("route", request, self.router.route, request, pool)
-        if type(iid) is not str:
-            raise self.failure(500, f"router {self.label()!r} returned {cut(repr(iid))}, which is not an "
+        iid = await self._run("route", request, _route, self.router.route, request, pool)
+        if type(iid) is _Odd:
+            raise self.failure(500, f"router {await self.named()!r} returned {iid.shown}, which is not an "
                                f"instance id (a string such as 'i0'), for {request!r}", request)
         if iid not in pool.members:
-            raise RouterFailure(400, f"router {self.label()!r} chose {iid[:40]!r}, which is not a backend "
-                                "of this proxy (a cookie or header of the request named it?)")
+            raise RouterFailure(400, f"router {await self.named()!r} chose {iid[:40]!r}, which is not a "
+                                "backend of this proxy (a cookie or header of the request named it?)")
         return iid
 
     async def on_response(self, request: Request, iid: str, response) -> None:
@@ -295,11 +372,13 @@ class RouterGuard:
         await self._run("on_response", request, self.router.on_response, request, iid, response)
 
     def failure(self, status: int, message: str, request: Request | None,
-                exc: BaseException | None = None) -> RouterFailure:
+                exc: BaseException | _Raised | None = None) -> RouterFailure:
         """Keep and log ``message`` (short, secrets hidden); the RouterFailure for the client's page."""
         line = cut(without_secrets(message, request), MOST_KEPT)
         self.errors.append(line)
-        where = f"{type(exc).__name__}@{_where(exc)}" if exc is not None else message[:80]
+        if isinstance(exc, BaseException):
+            exc = _Raised(type(exc).__name__, "", _where(exc), False)
+        where = f"{exc.kind}@{exc.where}" if exc is not None else message[:80]
         now = time.monotonic()
         if now - self._logged.get(where, -_LOG_EVERY) >= _LOG_EVERY:
             if len(self._logged) > 1000:

@@ -405,8 +405,9 @@ class Proxy:
         except RouterFailure as exc:
             return self._page(incoming, t0, exc.status, str(exc), iid)
         except TypeError as exc:
-            failure = self.guard.failure(500, f"router {self.guard.label()!r}.on_response raised TypeError: "
-                                         f"{exc}", request, exc)
+            name = await self.guard.named()
+            failure = self.guard.failure(500, f"router {name!r}.on_response raised TypeError: {exc}",
+                                         request, exc)
             return self._page(incoming, t0, 500, str(failure), iid)
         kept += [("Set-Cookie", raw) for raw in set_cookies + added]
         member = self.members.get(iid)
@@ -461,7 +462,10 @@ def _path(target: str) -> str:
 def _set_cookie(cookie) -> str:
     """The ``Set-Cookie`` value of a cookie a router added; a TypeError if it is not a Cookie."""
     if not isinstance(cookie, Cookie):
-        raise TypeError(f"response.cookies holds {cookie!r}, not a stickylab Cookie: "
+        # Only plain values are shown: another object's repr() is the router's code, run on the loop.
+        shown = repr(cookie)[:80] if type(cookie) in (str, bytes, int, float, type(None)) else (
+            f"a {type(cookie).__name__}")
+        raise TypeError(f"response.cookies holds {shown}, not a stickylab Cookie: "
                         "use response.set_cookie(name, value)")
     return cookie.header()
 
