@@ -202,3 +202,19 @@ def test_a_redis_outage_is_a_503_naming_it_and_its_restart_empties_every_session
     assert len(first) == 9 and all(s.session == "missing" for s in first.values()), (
         "Redis kept nothing on disk (--save \"\"): every user is logged out")
     assert watch.seen[-1][3] == "ok"
+
+
+def test_a_backend_starting_while_another_holds_the_new_databases_lock_waits_for_it(tmp_path):
+    """Backends started together: one switching the new file to WAL locks it for the others."""
+    path = str(tmp_path / "sessions.db")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(1.5, lambda: holder.execute("ROLLBACK"))  # longer than a request waits
+    release.start()
+    try:
+        store = SqliteStore(path)
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    finally:
+        release.join()
+        holder.close()

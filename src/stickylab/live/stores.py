@@ -44,6 +44,8 @@ STORE_TIMEOUT = 2.0
 #: and one Redis command for its answer: less than :data:`STORE_TIMEOUT`, so a locked store fails
 #: a request with its own error instead of holding the backend's store thread.
 BUSY_TIMEOUT = 1.0
+#: Seconds a backend starting may wait for the SQLite file's lock (others start beside it).
+SETUP_TIMEOUT = 20.0
 #: Seconds :meth:`ping` waits for the store (``/health`` must answer promptly whatever the store does).
 PING_TIMEOUT = 0.25
 
@@ -178,12 +180,28 @@ class SqliteStore:
     def __init__(self, path: str, busy_timeout: float = BUSY_TIMEOUT):
         self.path = path
         self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS sessions "
-                        "(token TEXT PRIMARY KEY, seen REAL NOT NULL, cart TEXT NOT NULL)")
+        self._set_up()
         self.db.isolation_level = ""        # `with self.db:` makes each write a transaction
         self._probe: sqlite3.Connection | None = None
+
+    def _set_up(self, within: float = SETUP_TIMEOUT) -> None:
+        """WAL mode and the table, tried again while another backend starting beside it holds the lock.
+
+        Switching a new file to WAL takes an exclusive lock, so backends started together
+        find it locked; their start may wait longer than a request would.
+        """
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.execute("CREATE TABLE IF NOT EXISTS sessions "
+                                "(token TEXT PRIMARY KEY, seen REAL NOT NULL, cart TEXT NOT NULL)")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def ping(self) -> None:
         """Raise ``sqlite3.OperationalError`` unless a write could start now.
