@@ -27,6 +27,9 @@ class Browser:
       one without is a session cookie, gone when the browser closes at the end of a visit
       (:meth:`close`).
     - ``keeps_cookies=False`` is a client that stores no cookies at all.
+    - A ``Secure`` cookie is stored from an HTTPS answer only and sent over HTTPS only
+      (``https=False`` in :meth:`request` and :meth:`store`), as browsers do: it never
+      crosses the network in clear text. Simulated requests count as HTTPS.
     - Once signed in to the application (:meth:`sign_in`) it also sends ``X-User-Id`` and
       ``Authorization: Bearer <token>``, as the application's pages would; at the end of a
       visit the token goes and the user id stays.
@@ -41,7 +44,7 @@ class Browser:
     """
 
     __slots__ = ("client_ip", "headers", "jar", "keeps_cookies", "token", "user_id", "sent",
-                 "expires", "_lasting", "_idle_headers")
+                 "expires", "_lasting", "_idle_headers", "_secure")
 
     def __init__(self, client_ip: str = "198.51.100.7", headers: Mapping[str, str] | None = None,
                  cookies: Mapping[str, str] | None = None, *, keeps_cookies: bool = True):
@@ -59,15 +62,21 @@ class Browser:
         self.expires = math.inf
         self._lasting: dict[str, float] = {}     # name -> expiry time, for cookies with Max-Age
         self._idle_headers: Headers | None = None
+        self._secure: set[str] = set()           # names of the cookies stored with Secure
 
     # -- sending -------------------------------------------------------------------------------
-    def request(self, path: str = "/", time: float = 0.0) -> Request:
-        """The next request: the jar's cookies (expired ones dropped first) and the headers."""
+    def request(self, path: str = "/", time: float = 0.0, https: bool = True) -> Request:
+        """The next request: the jar's cookies (expired ones dropped first) and the headers.
+
+        Over plain HTTP (``https=False``) the ``Secure`` cookies stay in the jar, unsent.
+        """
         if time >= self.expires:
             self.expire(time)
         sent = self.sent
         if sent != self.jar:            # the jar was edited since: send a fresh read-only copy
             sent = self.sent = Cookies(self.jar) if self.jar else NO_COOKIES
+        if not https and self._secure and not self._secure.isdisjoint(sent):
+            sent = Cookies({k: v for k, v in self.jar.items() if k not in self._secure})
         return Request(self.client_ip, self.headers, sent, path, time)
 
     def send(self, router, pool: Pool, app=None, *, path: str = "/", time: float = 0.0
@@ -96,16 +105,23 @@ class Browser:
         if response.cookies:
             self.store(response.cookies, time)
 
-    def store(self, cookies: Iterable[Cookie], time: float = 0.0) -> None:
+    def store(self, cookies: Iterable[Cookie], time: float = 0.0, https: bool = True) -> None:
         """Store ``cookies`` (``Set-Cookie`` instructions, in order) as of ``time``.
 
         ``max_age=0`` deletes; a ``max_age`` keeps the cookie until ``time + max_age``;
-        none keeps it until :meth:`close`. A browser that keeps no cookies ignores them all.
+        none keeps it until :meth:`close`. A browser that keeps no cookies ignores them all,
+        and a ``Secure`` one set over plain HTTP (``https=False``) is ignored.
         """
         if not self.keeps_cookies:
             return
         jar, lasting = self.jar, self._lasting
         for c in cookies:
+            if c.secure:
+                if not https:
+                    continue
+                self._secure.add(c.name)
+            elif self._secure:
+                self._secure.discard(c.name)
             if c.max_age == 0:
                 jar.pop(c.name, None)
                 lasting.pop(c.name, None)

@@ -130,3 +130,36 @@ def test_a_lab_with_tls_serves_its_traffic_over_https(tmp_path):
                 await s.get(lab.url + "/login")
         with pytest.raises(aiohttp.ClientConnectorCertificateError):
             asyncio.run(untrusted())
+
+
+def test_the_browser_keeps_a_secure_cookie_off_plain_http():
+    https = sl.Browser()
+    https.store([sl.Cookie("SESSION", "abc", secure=True), sl.Cookie("theme", "dark")], 0.0)
+    assert dict(https.request("/app").cookies) == {"SESSION": "abc", "theme": "dark"}
+    assert dict(https.request("/app", https=False).cookies) == {"theme": "dark"}, "Secure: HTTPS only"
+    assert "SESSION" in https.jar, "kept in the jar, for the next HTTPS request"
+    https.store([sl.Cookie("SESSION", "plain")], 1.0)                  # replaced by a non-Secure one
+    assert dict(https.request("/app", https=False).cookies)["SESSION"] == "plain"
+    plain = sl.Browser()
+    plain.store([sl.Cookie("SESSION", "abc", secure=True)], 0.0, https=False)
+    assert plain.jar == {}, "a Secure cookie set over plain HTTP is refused"
+
+
+@pytest.mark.slow
+def test_behind_https_the_applications_session_cookie_is_secure_and_a_client_cannot_fake_it():
+    from stickylab import live
+
+    with live.Lab(sl.routers.CookieInsert(secure=True), instances=1, store="jwt", tls=True) as lab:
+        browser = sl.Browser("127.0.0.1")
+        reply = lab.send(browser, "/login")
+        session = next(c for c in reply.set_cookies if c.startswith("SESSION="))
+        assert "; Secure" in session and "; HttpOnly" in session
+        cart = lab.send(browser, "/cart?item=book", method="POST")      # a stateless token, reissued
+        assert cart.header("X-Session") == "reissued"
+        assert [c for c in cart.set_cookies if c.startswith("SESSION=")][0].endswith("; Secure; SameSite=Lax")
+    with live.Lab("CookieInsert", instances=1) as lab:            # plain HTTP: a client's claim is dropped
+        liar = sl.Browser("127.0.0.1", headers={"X-Forwarded-Proto": "https"})
+        reply = lab.send(liar, "/login")
+        session = next(c for c in reply.set_cookies if c.startswith("SESSION="))
+        assert "Secure" not in session
+        assert all("Secure" not in c for c in reply.set_cookies)

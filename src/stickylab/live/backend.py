@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import math
 import os
 import sys
@@ -253,7 +254,7 @@ class Backend:
             response = self.reply(request, 200, f"Hello from {self.instance}: your session is here.", new,
                                   **{"X-Session": "ok"})
         for cookie in cookies or ():
-            response.headers.add("Set-Cookie", cookie.header())
+            response.headers.add("Set-Cookie", secured(request, cookie).header())
         return response
 
     def logout(self, request: web.Request, token: str | None, ended: bool) -> web.Response:
@@ -275,7 +276,7 @@ class Backend:
                 return self.reply(request, 409, f"409: the cart is full ({MAX_CART} items)", token, **headers)
             new = self.store.add(self.app, token, item)
             if new is not None:
-                cookie = Cookie(SESSION_COOKIE, new).header()
+                cookie = secured(request, Cookie(SESSION_COOKIE, new)).header()
                 if len(cookie) > MAX_SET_COOKIE:        # the token holds the cart: refuse, keep the old one
                     return self.reply(request, 409, f"409: the cart is full (the session cookie would be "
                                       f"{len(cookie)} bytes, more than {MAX_SET_COOKIE})", token, **headers)
@@ -284,6 +285,18 @@ class Backend:
                 headers["X-Session"] = "reissued"
         items = self.store.cart(self.app, token)
         return self.reply(request, 200, "cart: " + ", ".join(items), token, **headers)
+
+
+def secured(request: web.Request, cookie: Cookie) -> Cookie:
+    """``cookie``, marked ``Secure`` when the client's connection was HTTPS.
+
+    The proxy in front terminates TLS and says so in ``X-Forwarded-Proto`` (it drops any the
+    client sent): a browser then sends a ``Secure`` cookie back over HTTPS only, so the session
+    never crosses the network in clear text. Over plain HTTP a browser would not store it.
+    """
+    if cookie.secure or request.headers.get("X-Forwarded-Proto", "").lower() != "https":
+        return cookie
+    return dataclasses.replace(cookie, secure=True)
 
 
 #: Where an application made by :func:`make_app` keeps its :class:`Backend`.

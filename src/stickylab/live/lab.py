@@ -464,8 +464,10 @@ class Lab:
         if source not in self._clients:
             self._clients[source] = client(source)
         t = time.monotonic() - self._t0
-        reply = await exchange(self._clients[source], self.url + path, browser.request(path, t), method)
-        take(browser, reply, t, browser.user_id or "learner")
+        https = self.url.startswith("https://")          # a browser sends its Secure cookies over HTTPS only
+        request = browser.request(path, t, https)
+        reply = await exchange(self._clients[source], self.url + path, request, method)
+        take(browser, reply, t, browser.user_id or "learner", https)
         return reply
 
     def run(self, scenario, events=None, *, speed: float = 10.0):

@@ -115,10 +115,10 @@ async def exchange(session: aiohttp.ClientSession, url: str, request: Request, m
                  [c for c in map(parse_set_cookie, raw) if c is not None], text, time.perf_counter() - start)
 
 
-def take(browser: Browser, reply: Reply, t: float, user: str) -> None:
+def take(browser: Browser, reply: Reply, t: float, user: str, https: bool = True) -> None:
     """What a browser does with a reply: store its cookies; a new session signs it in."""
     if reply.cookies:
-        browser.store(reply.cookies, t)
+        browser.store(reply.cookies, t, https)
     for c in reply.cookies:
         if c.name == SESSION_COOKIE and c.max_age != 0 and c.value:
             browser.sign_in(browser.user_id or user, c.value)
