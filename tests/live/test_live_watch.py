@@ -44,6 +44,19 @@ def _homes(records, before):
     return homes
 
 
+def test_wait_returns_once_its_condition_holds_and_says_whether_it_did():
+    with LiveDashboard(users=2, think=0.05) as dash:
+        t0 = time.monotonic()
+        assert dash.wait(60, until=lambda: len(dash.traffic.records) >= 3) is True
+        assert time.monotonic() - t0 < 30 and len(dash.traffic.records) >= 3
+        t0 = time.monotonic()
+        assert dash.wait(0.3, until=lambda: False) is False and time.monotonic() - t0 >= 0.3
+        with pytest.raises(TypeError, match="until must be"):
+            dash.wait(1, until="soon")
+        with pytest.raises(ValueError, match="seconds=121"):
+            dash.wait(121)
+
+
 def test_bad_arguments_are_named_before_anything_starts():
     with pytest.raises(ValueError, match="window=1"):
         LiveDashboard(window=1)

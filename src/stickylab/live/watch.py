@@ -306,12 +306,23 @@ class LiveDashboard:
             except Exception as error:     # shown, and the next second draws again
                 self.error = f"redraw failed: {type(error).__name__}: {error}"
 
-    def wait(self, seconds: float) -> None:
-        """Let the traffic run ``seconds`` (at most 120), then redraw (for a cell that must block)."""
-        if not 0 <= seconds <= 120:
+    def wait(self, seconds: float, until=None) -> bool:
+        """Let the traffic run ``seconds`` (at most 120), or until ``until()`` is true; redraw.
+
+        For a cell that must block. With ``until`` (a function of no arguments), it returns
+        as soon as that holds, and says whether it did: a busy machine is slow, not wrong, so a
+        cell waits for what it needs rather than a fixed time.
+        """
+        if not isinstance(seconds, (int, float)) or not 0 <= seconds <= 120:
             raise ValueError(f"seconds must be from 0 to 120, got seconds={seconds!r}")
-        time.sleep(seconds)
+        if until is not None and not callable(until):
+            raise TypeError(f"until must be a function of no arguments, got until={until!r}")
+        deadline = time.monotonic() + seconds
+        held = False
+        while not (held := until is not None and bool(until())) and time.monotonic() < deadline:
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
         self.refresh()
+        return held
 
     # -- the buttons ---------------------------------------------------------------------------------
     def press(self, action: str, value: str | None = None) -> concurrent.futures.Future:
