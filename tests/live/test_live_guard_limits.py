@@ -112,3 +112,39 @@ def test_router_calls_stuck_for_good_do_not_starve_other_users():
             finally:
                 router.release.set()
     run(go(), within=60.0)
+
+
+class Shy:
+    """An answer whose repr() raises (a learner's own class)."""
+
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+class SlowToShow:
+    def __repr__(self):
+        time.sleep(3.0)
+        return "SlowToShow()"
+
+
+class Answers(sl.Router):
+    def __init__(self, answer):
+        self.answer = answer
+
+    def route(self, request, pool):
+        return self.answer if request.headers.get("x-odd") else pool.healthy[0]
+
+
+@pytest.mark.parametrize("answer, words", [(Shy(), "a Shy (its repr() raised RuntimeError)"),
+                                           (SlowToShow(), "longer than 0.5 s")], ids=["raising", "sleeping"])
+def test_an_answer_whose_repr_fails_or_sleeps_is_a_500_and_others_are_served(answer, words):
+    async def go():
+        async with stack(Answers(answer), 2, router_timeout=0.5) as proxy:
+            t0 = time.perf_counter()
+            odd = asyncio.ensure_future(get(proxy.url, "/login", **{"X-Odd": "1"}))
+            await asyncio.sleep(0.2)
+            assert (await get(proxy.url, "/login"))[0] == 200
+            assert time.perf_counter() - t0 < 1.5, "a quick request waited behind a slow repr()"
+            status, _, body = await odd
+            assert status == 500 and words in body
+    run(go())
