@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -161,6 +162,17 @@ def test_stop_ends_a_whole_tree_within_its_bounds(started):
     assert time.monotonic() - t0 < 0.5 + children.KILL_WAIT + 2.0
     assert proc.returncode is not None and proc.stdout.closed
     assert gone(tree), [p.pid for p in tree if p.is_running()]
+
+
+def test_stop_ends_a_stopped_child_by_its_sigterm_not_after_the_grace(started):
+    """A process stopped with SIGSTOP gets SIGCONT after its SIGTERM, as systemd sends one."""
+    proc = children.start(["sleep", "60"])
+    started.append(proc)
+    os.kill(proc.pid, signal.SIGSTOP)
+    t0 = time.monotonic()
+    children.stop(proc, grace=5.0)
+    assert proc.returncode == -signal.SIGTERM, proc.returncode
+    assert time.monotonic() - t0 < 5.0
 
 
 def test_kill_ends_a_whole_tree_at_once(started):

@@ -13,10 +13,11 @@ haproxy; the grader's sandboxes; the grading service's jobs) starts and stops th
   lives as long as the process.
 - :func:`exit_with_parent` is the child's half, for Python children on any system (macOS
   has no ``PR_SET_PDEATHSIG``): exit when stdin, a pipe from the parent, reaches EOF.
-- :func:`stop` ends a whole tree as systemd stops a unit: SIGTERM to every process, SIGKILL
-  to what is left after a grace period; :func:`kill` sends SIGKILL at once. The tree is the
-  child, its process group, and every process below it that psutil finds (a process that
-  starts a session of its own, as bubblewrap's sandboxes do, leaves the group but not the tree).
+- :func:`stop` ends a whole tree as systemd stops a unit: SIGTERM then SIGCONT to every
+  process (one stopped with SIGSTOP ends at once), SIGKILL to what is left after a grace
+  period; :func:`kill` sends SIGKILL at once. The tree is the child, its process group, and
+  every process below it that psutil finds (a process that starts a session of its own, as
+  bubblewrap's sandboxes do, leaves the group but not the tree).
 - :func:`wait_async`, :func:`stop_async` and :func:`kill_async` wait from an asyncio loop without
   blocking it.
 
@@ -277,6 +278,9 @@ def _reaped(tree: _Tree) -> None:
 def stop(proc: subprocess.Popen, grace: float = 1.0, *, close_pipes: bool = True) -> None:
     """Stop ``proc`` and every process it started: SIGTERM, then SIGKILL to what is left after ``grace`` s.
 
+    A SIGCONT follows the SIGTERM, as systemd sends one: a process stopped with SIGSTOP then
+    ends at once instead of waiting out the grace period.
+
     Args:
         proc: a child of ours (from :func:`start` or elsewhere), running or not.
         grace: seconds the tree has to exit after SIGTERM.
@@ -284,6 +288,7 @@ def stop(proc: subprocess.Popen, grace: float = 1.0, *, close_pipes: bool = True
     """
     tree = _Tree(proc)
     tree.signal(signal.SIGTERM)
+    tree.signal(signal.SIGCONT)
     tree.wait(grace)
     tree.signal(signal.SIGKILL)           # what is left, stragglers of the process group included
     _reaped(tree)

@@ -30,7 +30,6 @@ import math
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -71,17 +70,6 @@ def _reap(running: dict, loops: list) -> None:
         if not loop.is_closed():
             loop.call_soon_threadsafe(loop.stop)
     loops.clear()
-
-
-async def _stop(proc: subprocess.Popen) -> None:
-    """Stop a child without blocking the loop (SIGTERM, then SIGKILL after the grace period).
-
-    A SIGCONT goes first, as systemd sends one with its SIGTERM: a process stopped with SIGSTOP
-    then ends at once instead of waiting out the grace period.
-    """
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGCONT)       # our unreaped child: its pid is still its own
-    await children.stop_async(proc)
 
 
 class Lab:
@@ -320,8 +308,8 @@ class Lab:
     def restart(self, iid: str) -> None:
         """Start a fresh process for backend ``iid`` (empty memory) and put it back in the pool.
 
-        A running one is stopped first (SIGTERM, and SIGCONT if it was stopped with SIGSTOP,
-        as systemd does, so that it ends at once). ``"redis"`` restarts the lab's own
+        A running one is stopped first (:func:`stickylab.children.stop`: one stopped with SIGSTOP
+        ends at once too). ``"redis"`` restarts the lab's own
         redis-server on its port: it saves nothing, so every session is gone.
         """
         self._call(self._restart(iid))
@@ -330,7 +318,7 @@ class Lab:
         self._child(iid)
         proc = self._children.pop(iid, None)
         if proc is not None:
-            await _stop(proc)
+            await children.stop_async(proc)
         if iid == "redis":
             await self._start_redis()
         else:
@@ -378,7 +366,7 @@ class Lab:
         await self._drained(member, time.monotonic() + self.proxy.timeout, sessions=False)
         proc = self._children.pop(iid, None)
         if proc is not None:
-            await _stop(proc)
+            await children.stop_async(proc)
         return took
 
     async def _drained(self, member, deadline: float, *, sessions: bool) -> bool:

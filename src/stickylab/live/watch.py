@@ -391,12 +391,7 @@ class LiveDashboard:
             self._task.cancel()
         self.traffic.stop()
         self._worker.shutdown(wait=True)
-        for pid in (self.lab.pids().values() if self.lab._loop is not None else ()):
-            try:
-                os.kill(pid, signal.SIGCONT)     # a stopped backend must be able to exit
-            except ProcessLookupError:
-                pass
-        self.lab.close()
+        self.lab.close()                 # a backend stopped with Stop ends at once too (children.stop)
         self.status.value = "<i>closed: its browsers and its lab are stopped</i>"
 
     def __enter__(self) -> LiveDashboard:
