@@ -79,18 +79,25 @@ def _map_rows(text, lesson_pattern):
     return rows
 
 
-def test_start_page_is_clean_and_maps_the_course():
-    nb = _read(COURSE / f"{START}.ipynb")
+def _clean_and_seeded(name):
+    """The notebook's code cells and its prose, once checked: valid, cell ids, the package imported
+    as installed (never a path hack), every scenario seeded."""
+    nb = _read(COURSE / f"{name}.ipynb")
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == "python3"
     assert all(c.get("id") for c in nb.cells), "nbformat 4.5 cell ids"
     code = [c.source for c in _code(nb)]
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert any("import stickylab as sl" in src for src in code), "the setup check imports the package"
+    assert any("import stickylab as sl" in src for src in code), f"{name} imports the package"
     for src in code:
-        assert "sys.path" not in src
+        assert "sys.path" not in src, "notebooks import the installed package, never a path hack"
         for call in re.findall(r"sl\.Scenario\((.*?)\)", src, flags=re.S):
             assert "seed=" in call, f"unseeded scenario sl.Scenario({call})"
+    return code, text
+
+
+def test_start_page_is_clean_and_maps_the_course():
+    _, text = _clean_and_seeded(START)
     rows = _map_rows(text, r"`course/(\w+)\.ipynb`")
     assert rows == MAP, "the map lists every lesson and its exercises, in order"
     low = text.lower()
@@ -117,17 +124,8 @@ def test_committed_without_outputs_or_execution_counts(path):
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_is_clean_and_seeded(name):
-    nb = _read(COURSE / f"{name}.ipynb")
-    nbformat.validate(nb)
-    assert nb.metadata.kernelspec.name == "python3"
-    assert all(c.get("id") for c in nb.cells), "nbformat 4.5 cell ids"
-    code = [c.source for c in _code(nb)]
-    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert any("import stickylab as sl" in src for src in code), "a lesson imports the package"
+    code, text = _clean_and_seeded(name)
     for src in code:
-        assert "sys.path" not in src, "lessons import the installed package, never a path hack"
-        for call in re.findall(r"sl\.Scenario\((.*?)\)", src, flags=re.S):
-            assert "seed=" in call, f"unseeded scenario sl.Scenario({call})"
         assert len(src.splitlines()) <= 25, f"a code cell of {name} is {len(src.splitlines())} lines"
     assert any("# Check" in src and "assert" in src for src in code), "claims are checked"
     exercises = dict(MAP)[name]
