@@ -23,6 +23,23 @@ def run(coro, within=30.0):
     return asyncio.run(asyncio.wait_for(coro, within))
 
 
+def odd_one_is_a_500_and_others_are_served(router, header, words, slow):
+    """A request with ``header`` gets a 500 saying ``words``; a plain one sent meanwhile is served at once.
+
+    The proxy shares this loop: a loop blocked by the odd request stops the clock too.
+    """
+    async def go():
+        async with stack(router, 2, router_timeout=0.5) as proxy:
+            t0 = time.perf_counter()
+            odd = asyncio.ensure_future(get(proxy.url, "/login", **{header: "1"}))
+            await asyncio.sleep(0.2)
+            assert (await get(proxy.url, "/login"))[0] == 200
+            assert time.perf_counter() - t0 < 1.5, f"a quick request waited behind a slow {slow}"
+            status, _, body = await odd
+            assert status == 500 and words in body
+    run(go())
+
+
 class SlowLabel(sl.Router):
     """Fails on ``X-Fail``, and its label() takes 3 s (a label that looks something up)."""
 
@@ -37,16 +54,8 @@ class SlowLabel(sl.Router):
 
 
 def test_a_label_that_sleeps_delays_no_other_user():
-    async def go():
-        async with stack(SlowLabel(), 2, router_timeout=0.5) as proxy:
-            t0 = time.perf_counter()          # the proxy shares this loop: a blocked loop stops the clock too
-            failing = asyncio.ensure_future(get(proxy.url, "/login", **{"X-Fail": "1"}))
-            await asyncio.sleep(0.2)
-            assert (await get(proxy.url, "/login"))[0] == 200
-            assert time.perf_counter() - t0 < 1.5, "a quick request waited behind a slow label()"
-            status, _, body = await failing
-            assert status == 500 and "'SlowLabel'.route raised LookupError: no such user" in body
-    run(go())
+    odd_one_is_a_500_and_others_are_served(SlowLabel(), "X-Fail",
+                                           "'SlowLabel'.route raised LookupError: no such user", "label()")
 
 
 class Unprintable(Exception):
@@ -73,16 +82,7 @@ class RaisesOdd(sl.Router):
 @pytest.mark.parametrize("exc, words", [(Unprintable(), "raised Unprintable"),
                                         (SlowToPrint(), "longer than 0.5 s")], ids=["raising", "sleeping"])
 def test_an_exception_whose_str_fails_or_sleeps_is_still_a_500_and_others_are_served(exc, words):
-    async def go():
-        async with stack(RaisesOdd(exc), 2, router_timeout=0.5) as proxy:
-            t0 = time.perf_counter()
-            failing = asyncio.ensure_future(get(proxy.url, "/login", **{"X-Fail": "1"}))
-            await asyncio.sleep(0.2)
-            assert (await get(proxy.url, "/login"))[0] == 200
-            assert time.perf_counter() - t0 < 1.5, "a quick request waited behind a slow str()"
-            status, _, body = await failing
-            assert status == 500 and words in body
-    run(go())
+    odd_one_is_a_500_and_others_are_served(RaisesOdd(exc), "X-Fail", words, "str()")
 
 
 class StuckForSome(sl.Router):
@@ -138,13 +138,4 @@ class Answers(sl.Router):
 @pytest.mark.parametrize("answer, words", [(Shy(), "a Shy (its repr() raised RuntimeError)"),
                                            (SlowToShow(), "longer than 0.5 s")], ids=["raising", "sleeping"])
 def test_an_answer_whose_repr_fails_or_sleeps_is_a_500_and_others_are_served(answer, words):
-    async def go():
-        async with stack(Answers(answer), 2, router_timeout=0.5) as proxy:
-            t0 = time.perf_counter()
-            odd = asyncio.ensure_future(get(proxy.url, "/login", **{"X-Odd": "1"}))
-            await asyncio.sleep(0.2)
-            assert (await get(proxy.url, "/login"))[0] == 200
-            assert time.perf_counter() - t0 < 1.5, "a quick request waited behind a slow repr()"
-            status, _, body = await odd
-            assert status == 500 and words in body
-    run(go())
+    odd_one_is_a_500_and_others_are_served(Answers(answer), "X-Odd", words, "repr()")
